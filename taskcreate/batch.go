@@ -1,0 +1,113 @@
+package taskcreate
+
+import (
+	"cmp"
+	"context"
+	"iter"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// TaskStore is the port CreateTasks runs on. An adapter implements it over a
+// database; storetest.Run checks that it follows the rules of this package.
+type TaskStore interface {
+	// MaterializeTasks applies the rules of the package documentation to
+	// every candidate of b, in one transaction, and reports what happened
+	// to each. It writes nothing unless it returns a nil error. Errors a
+	// retry may cure (serialization failure, deadlock, busy database) are
+	// wrapped with MarkTransient.
+	MaterializeTasks(ctx context.Context, b *Batch) (Outcome, error)
+}
+
+// Batch is the validated, normalized work of one CreateTasks call.
+//
+// Its candidates are every (domain, pair) of Domains x Pairs, in key order
+// (domain, shop, variant): candidate i is Domains[i/len(Pairs)] with
+// Pairs[i%len(Pairs)], and ProposedIDs[i] is the id it gets if it creates a
+// task. Stores write tasks in this order so that concurrent calls lock keys
+// in the same order and cannot deadlock.
+type Batch struct {
+	OrganizationID string
+	WorkflowRunID  string
+	MinConfidence  float64
+	Priority       Priority    // of new tasks
+	Now            time.Time   // UTC, whole microseconds: created_at and updated_at
+	Domains        []Domain    // unique, ascending
+	Pairs          []Pair      // unique, ascending by (ShopID, VariantID)
+	ProposedIDs    []uuid.UUID // len(Domains)*len(Pairs), one per candidate, unique
+}
+
+// Candidate is one (domain, pair) of a batch and the id proposed for it.
+type Candidate struct {
+	Domain     Domain
+	ShopID     string
+	VariantID  string
+	ProposedID uuid.UUID
+}
+
+// Len returns the number of candidates.
+func (b *Batch) Len() int { return len(b.Domains) * len(b.Pairs) }
+
+// Candidate returns candidate i, 0 <= i < b.Len().
+func (b *Batch) Candidate(i int) Candidate {
+	p := b.Pairs[i%len(b.Pairs)]
+	return Candidate{Domain: b.Domains[i/len(b.Pairs)], ShopID: p.ShopID, VariantID: p.VariantID, ProposedID: b.ProposedIDs[i]}
+}
+
+// Candidates yields every candidate in key order.
+func (b *Batch) Candidates() iter.Seq2[int, Candidate] {
+	return func(yield func(int, Candidate) bool) {
+		for i := range b.Len() {
+			if !yield(i, b.Candidate(i)) {
+				return
+			}
+		}
+	}
+}
+
+// Outcome counts what a store did with the candidates of a batch.
+type Outcome struct {
+	Created    int // no open task for the key: a new one was inserted
+	Updated    int // the open task of the key was refreshed and now belongs to the run
+	Suppressed int // confidence below MinConfidence
+	Skipped    int // the action vector recommends nothing
+	Unmatched  int // no action vector in the latest snapshot
+}
+
+// Total returns the number of candidates the outcome accounts for.
+func (o Outcome) Total() int { return o.Created + o.Updated + o.Suppressed + o.Skipped + o.Unmatched }
+
+// Add returns the sum of o and p, for stores that process a batch in chunks.
+func (o Outcome) Add(p Outcome) Outcome {
+	return Outcome{
+		Created:    o.Created + p.Created,
+		Updated:    o.Updated + p.Updated,
+		Suppressed: o.Suppressed + p.Suppressed,
+		Skipped:    o.Skipped + p.Skipped,
+		Unmatched:  o.Unmatched + p.Unmatched,
+	}
+}
+
+// comparePairs orders pairs by (ShopID, VariantID), the key order of candidates.
+func comparePairs(a, b Pair) int {
+	if c := cmp.Compare(a.ShopID, b.ShopID); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.VariantID, b.VariantID)
+}
+
+// normalizeDomains returns the unique domains of ds in ascending order.
+func normalizeDomains(ds []Domain) []Domain {
+	out := slices.Clone(ds)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// normalizePairs returns the unique pairs of ps in key order.
+func normalizePairs(ps []Pair) []Pair {
+	out := slices.Clone(ps)
+	slices.SortFunc(out, comparePairs)
+	return slices.Compact(out)
+}

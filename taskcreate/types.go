@@ -1,0 +1,152 @@
+package taskcreate
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Domain is the kind of recommendation an action vector carries.
+type Domain string
+
+// The three action-vector domains.
+const (
+	Restock   Domain = "restock"   // reorder RecommendedQty units
+	Rebalance Domain = "rebalance" // transfer RecommendedQty units between shops
+	Markdown  Domain = "markdown"  // discount by RecommendedDiscountPct percent
+)
+
+// Domains lists every valid Domain in key order.
+func Domains() []Domain { return []Domain{Markdown, Rebalance, Restock} }
+
+// Valid reports whether d is one of the three domains.
+func (d Domain) Valid() bool {
+	switch d {
+	case Restock, Rebalance, Markdown:
+		return true
+	}
+	return false
+}
+
+// Status is the lifecycle state of a task.
+type Status string
+
+// Task statuses. OPEN and IN_PROGRESS tasks are open: CreateTasks refreshes
+// them. DONE and DISMISSED tasks are history: CreateTasks never touches them.
+const (
+	StatusOpen       Status = "OPEN"
+	StatusInProgress Status = "IN_PROGRESS"
+	StatusDone       Status = "DONE"
+	StatusDismissed  Status = "DISMISSED"
+)
+
+// Valid reports whether s is one of the four statuses.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusOpen, StatusInProgress, StatusDone, StatusDismissed:
+		return true
+	}
+	return false
+}
+
+// IsOpen reports whether a task in status s is open (OPEN or IN_PROGRESS).
+func (s Status) IsOpen() bool { return s == StatusOpen || s == StatusInProgress }
+
+// Priority is the urgency given to a new task.
+type Priority string
+
+// Task priorities.
+const (
+	PriorityLow    Priority = "LOW"
+	PriorityMedium Priority = "MEDIUM"
+	PriorityHigh   Priority = "HIGH"
+	PriorityUrgent Priority = "URGENT"
+)
+
+// Valid reports whether p is one of the four priorities.
+func (p Priority) Valid() bool {
+	switch p {
+	case PriorityLow, PriorityMedium, PriorityHigh, PriorityUrgent:
+		return true
+	}
+	return false
+}
+
+// SourceActionVector is the source_type of every task this library writes.
+const SourceActionVector = "ACTION_VECTOR"
+
+// SuccessCodeTasksCreated is the SuccessCode of every successful Result.
+const SuccessCodeTasksCreated = "WORKFLOW_TASKS_CREATED"
+
+// Pair is one position of a perimeter: a variant in a shop.
+type Pair struct {
+	VariantID string
+	ShopID    string
+}
+
+// Request asks for the tasks of one workflow run. See the package
+// documentation for the rules each field must follow.
+type Request struct {
+	OrganizationID string
+	WorkflowRunID  string
+	Domains        []Domain
+	MinConfidence  float64
+	Perimeter      []Pair
+}
+
+// Result counts what CreateTasks did with each candidate (one pair in one
+// domain). Created+Updated+Suppressed+Skipped+Unmatched equals the number of
+// candidates.
+type Result struct {
+	WorkflowRunID string
+	SuccessCode   string
+	Created       int
+	Updated       int
+	Suppressed    int
+	Skipped       int
+	Unmatched     int
+}
+
+// ActionVector is one daily recommendation of the data platform for a
+// position (organization, variant, shop) in a domain.
+type ActionVector struct {
+	OrganizationID string
+	VariantID      string
+	ShopID         string
+	// SnapshotDate is a calendar date: its year, month and day in its own
+	// location are kept, the clock time is dropped.
+	SnapshotDate           time.Time
+	Domain                 Domain
+	RecommendedQty         *int     // restock and rebalance: units
+	RecommendedDiscountPct *float64 // markdown: percent
+	Confidence             *float64 // nil: unknown, never suppressed
+	// Snapshot is the JSON "why" of the recommendation (decision_vector_snapshot).
+	Snapshot json.RawMessage
+}
+
+// Task is one ACTION_VECTOR task for a person to act on.
+type Task struct {
+	ID                     uuid.UUID
+	OrganizationID         string
+	Domain                 Domain
+	ShopID                 string
+	VariantID              string
+	Status                 Status
+	Priority               Priority
+	WorkflowRunID          string // the run that created or last refreshed the task
+	SnapshotDate           time.Time
+	RecommendedQty         *int
+	RecommendedDiscountPct *float64
+	Confidence             *float64
+	Evidence               json.RawMessage // copy of the action vector's Snapshot
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+}
+
+// TaskFilter selects tasks of one organization for ListTasks.
+type TaskFilter struct {
+	OrganizationID string
+	WorkflowRunID  string   // optional: only tasks owned by this run
+	Statuses       []Status // optional: only tasks in one of these statuses
+}

@@ -1,0 +1,218 @@
+package taskcreate
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Field error codes. Clients branch on them, never on messages.
+const (
+	CodeMissingRequiredField = "MISSING_REQUIRED_FIELD"
+	CodeValidationError      = "VALIDATION_ERROR"
+)
+
+// MaxIDBytes is the longest identifier (organization, run, variant, shop) accepted, in bytes.
+const MaxIDBytes = 255
+
+// maxFieldErrors bounds the size of one ValidationError: a million bad pairs
+// must not turn into a million-entry error.
+const maxFieldErrors = 1000
+
+// ErrInvalidRequest is matched by errors.Is for every validation failure.
+var ErrInvalidRequest = errors.New("taskcreate: invalid request")
+
+// FieldError is one problem with one field of the input.
+type FieldError struct {
+	Field   string // JSON path: "organizationId", "domains[1]", "perimeter[3].shopId"
+	Code    string // CodeMissingRequiredField or CodeValidationError
+	Message string // for people; may change between versions
+}
+
+// ValidationError lists every problem found in an input. It matches
+// ErrInvalidRequest with errors.Is.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	b.WriteString(ErrInvalidRequest.Error())
+	for i, f := range e.Fields {
+		if i == 3 {
+			fmt.Fprintf(&b, " (and %d more)", len(e.Fields)-i)
+			break
+		}
+		sep := ", "
+		if i == 0 {
+			sep = ": "
+		}
+		fmt.Fprintf(&b, "%s%s %s", sep, f.Field, f.Message)
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrInvalidRequest) true.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalidRequest }
+
+// fieldErrors collects FieldErrors up to maxFieldErrors.
+type fieldErrors struct {
+	list      []FieldError
+	truncated bool
+}
+
+func (fe *fieldErrors) add(field, code, format string, args ...any) {
+	if len(fe.list) >= maxFieldErrors {
+		fe.truncated = true
+		return
+	}
+	fe.list = append(fe.list, FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
+}
+
+func (fe *fieldErrors) err() error {
+	if len(fe.list) == 0 {
+		return nil
+	}
+	if fe.truncated {
+		fe.list[len(fe.list)-1] = FieldError{Field: "", Code: CodeValidationError,
+			Message: fmt.Sprintf("more than %d problems; only the first are listed", maxFieldErrors-1)}
+	}
+	return &ValidationError{Fields: fe.list}
+}
+
+// checkID applies the identifier rule shared by every ID field: required
+// (non-empty after trimming), at most MaxIDBytes bytes, valid UTF-8, no
+// control characters. The value itself is never trimmed.
+func (fe *fieldErrors) checkID(field, s string) {
+	switch {
+	case strings.TrimSpace(s) == "":
+		fe.add(field, CodeMissingRequiredField, "is required")
+	case len(s) > MaxIDBytes:
+		fe.add(field, CodeValidationError, "must be at most %d bytes, got %d", MaxIDBytes, len(s))
+	case !utf8.ValidString(s):
+		fe.add(field, CodeValidationError, "must be valid UTF-8")
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		fe.add(field, CodeValidationError, "must not contain control characters")
+	}
+}
+
+func (fe *fieldErrors) checkFinite(field string, v *float64) {
+	if v != nil && (math.IsNaN(*v) || math.IsInf(*v, 0)) {
+		fe.add(field, CodeValidationError, "must be a finite number")
+	}
+}
+
+// checkRequest validates req against the rules of the package documentation.
+func checkRequest(req *Request, maxPerimeter int) error {
+	var fe fieldErrors
+	fe.checkID("organizationId", req.OrganizationID)
+	fe.checkID("workflowRunId", req.WorkflowRunID)
+
+	switch {
+	case req.Domains == nil:
+		fe.add("domains", CodeMissingRequiredField, "is required")
+	case len(req.Domains) == 0:
+		fe.add("domains", CodeValidationError, "must contain at least one domain")
+	}
+	for i, d := range req.Domains {
+		if !d.Valid() {
+			fe.add(fmt.Sprintf("domains[%d]", i), CodeValidationError,
+				"must be one of %q, %q, %q, got %q", Restock, Rebalance, Markdown, string(d))
+		}
+	}
+
+	switch c := req.MinConfidence; {
+	case math.IsNaN(c) || math.IsInf(c, 0):
+		fe.add("minConfidence", CodeValidationError, "must be a finite number")
+	case c < 0 || c > 1:
+		fe.add("minConfidence", CodeValidationError, "must be between 0 and 1, got %v", c)
+	}
+
+	if len(req.Perimeter) > maxPerimeter {
+		// Checking every pair of an oversized perimeter is wasted work.
+		fe.add("perimeter", CodeValidationError, "must have at most %d pairs, got %d", maxPerimeter, len(req.Perimeter))
+	} else {
+		for i, p := range req.Perimeter {
+			fe.checkID(fmt.Sprintf("perimeter[%d].variantId", i), p.VariantID)
+			fe.checkID(fmt.Sprintf("perimeter[%d].shopId", i), p.ShopID)
+			if fe.truncated {
+				break
+			}
+		}
+	}
+	return fe.err()
+}
+
+// ValidateActionVectors checks rows before a store writes them. Field paths
+// are indexes into rows ("[3].shopId"). Adapters call it from
+// PutActionVectors so every store accepts exactly the same rows.
+func ValidateActionVectors(rows []ActionVector) error {
+	var fe fieldErrors
+	for i, v := range rows {
+		at := func(field string) string { return fmt.Sprintf("[%d].%s", i, field) }
+		fe.checkID(at("organizationId"), v.OrganizationID)
+		fe.checkID(at("variantId"), v.VariantID)
+		fe.checkID(at("shopId"), v.ShopID)
+		if v.SnapshotDate.IsZero() {
+			fe.add(at("snapshotDate"), CodeMissingRequiredField, "is required")
+		} else if y := v.SnapshotDate.Year(); y < 1 || y > 9999 {
+			fe.add(at("snapshotDate"), CodeValidationError, "year must be between 1 and 9999")
+		}
+		if !v.Domain.Valid() {
+			fe.add(at("domain"), CodeValidationError, "must be one of %q, %q, %q, got %q",
+				Restock, Rebalance, Markdown, string(v.Domain))
+		}
+		if q := v.RecommendedQty; q != nil && (*q < math.MinInt32 || *q > math.MaxInt32) {
+			fe.add(at("recommendedQty"), CodeValidationError, "must fit in 32 bits")
+		}
+		fe.checkFinite(at("recommendedDiscountPct"), v.RecommendedDiscountPct)
+		fe.checkFinite(at("confidence"), v.Confidence)
+		switch {
+		case len(v.Snapshot) == 0:
+			fe.add(at("snapshot"), CodeMissingRequiredField, "is required")
+		case !json.Valid(v.Snapshot):
+			fe.add(at("snapshot"), CodeValidationError, "must be valid JSON")
+		}
+		if fe.truncated {
+			break
+		}
+	}
+	return fe.err()
+}
+
+// ValidateTaskFilter checks a filter before a store uses it.
+func ValidateTaskFilter(f TaskFilter) error {
+	var fe fieldErrors
+	fe.checkID("organizationId", f.OrganizationID)
+	if f.WorkflowRunID != "" {
+		fe.checkID("workflowRunId", f.WorkflowRunID)
+	}
+	for i, s := range f.Statuses {
+		if !s.Valid() {
+			fe.add(fmt.Sprintf("statuses[%d]", i), CodeValidationError, "unknown status %q", string(s))
+		}
+	}
+	return fe.err()
+}
+
+// ValidateStatusChange checks the arguments of a store's SetTaskStatus.
+func ValidateStatusChange(organizationID string, st Status) error {
+	var fe fieldErrors
+	fe.checkID("organizationId", organizationID)
+	if !st.Valid() {
+		fe.add("status", CodeValidationError, "unknown status %q", string(st))
+	}
+	return fe.err()
+}
+
+// DateOf returns the calendar date of t (its year, month and day in its own
+// location) as midnight UTC, the form stores return dates in.
+func DateOf(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
