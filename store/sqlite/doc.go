@@ -1,0 +1,18 @@
+// Package sqlite is the SQLite adapter of package taskcreate, on
+// modernc.org/sqlite (pure Go, no cgo).
+//
+// Open gives a ready store on a file or an in-memory database; New wraps a
+// pool the caller owns. Both offer, besides the taskcreate.TaskStore port,
+// the methods every adapter has: Migrate, PutActionVectors, ListTasks,
+// SetTaskStatus and Close.
+//
+// The schema mirrors the PostgreSQL one: dates are TEXT "YYYY-MM-DD",
+// timestamps one fixed UTC TEXT format with microseconds, JSON is TEXT and
+// task ids are UUID TEXT. Migrations are embedded and versioned in the table
+// actionvector_tasks_migrations.
+//
+// A CreateTasks call is one write transaction (BEGIN IMMEDIATE): the
+// candidates go into a temporary table through json_each, a chunk of
+// candidates per statement, then one statement upserts the eligible ones
+// and one tallies the outcomes.
+package sqlite

@@ -1,0 +1,45 @@
+-- Action vectors: one recommendation per (organization, variant, shop,
+-- snapshot date, domain). In production it mirrors the data platform.
+CREATE TABLE IF NOT EXISTS action_vector (
+    organization_id           TEXT    NOT NULL,
+    variant_id                TEXT    NOT NULL,
+    shop_id                   TEXT    NOT NULL,
+    snapshot_date             TEXT    NOT NULL CHECK (snapshot_date GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'),
+    domain                    TEXT    NOT NULL CHECK (domain IN ('restock', 'rebalance', 'markdown')),
+    recommended_qty           INTEGER,
+    recommended_discount_pct  REAL,
+    recommendation_confidence REAL,
+    decision_vector_snapshot  TEXT    NOT NULL CHECK (json_valid(decision_vector_snapshot)),
+    PRIMARY KEY (organization_id, variant_id, shop_id, snapshot_date, domain)
+) WITHOUT ROWID;
+
+-- Serves "latest snapshot date per (organization, domain)" with one seek.
+CREATE INDEX IF NOT EXISTS action_vector_latest_idx
+    ON action_vector (organization_id, domain, snapshot_date);
+
+CREATE TABLE IF NOT EXISTS tasks (
+    id                       TEXT NOT NULL PRIMARY KEY,
+    organization_id          TEXT NOT NULL,
+    source_type              TEXT NOT NULL CHECK (source_type IN ('ACTION_VECTOR')),
+    domain                   TEXT NOT NULL CHECK (domain IN ('restock', 'rebalance', 'markdown')),
+    shop_id                  TEXT NOT NULL,
+    variant_id               TEXT NOT NULL,
+    status                   TEXT NOT NULL CHECK (status IN ('OPEN', 'IN_PROGRESS', 'DONE', 'DISMISSED')),
+    priority                 TEXT NOT NULL CHECK (priority IN ('LOW', 'MEDIUM', 'HIGH', 'URGENT')),
+    workflow_run_id          TEXT NOT NULL,
+    snapshot_date            TEXT NOT NULL,
+    recommended_qty          INTEGER,
+    recommended_discount_pct REAL,
+    confidence               REAL,
+    evidence                 TEXT NOT NULL CHECK (json_valid(evidence)),
+    created_at               TEXT NOT NULL,
+    updated_at               TEXT NOT NULL
+);
+
+-- At most one open ACTION_VECTOR task per key: the upsert's conflict target.
+CREATE UNIQUE INDEX IF NOT EXISTS tasks_open_action_vector_key
+    ON tasks (organization_id, domain, shop_id, variant_id)
+    WHERE source_type = 'ACTION_VECTOR' AND status IN ('OPEN', 'IN_PROGRESS');
+
+CREATE INDEX IF NOT EXISTS tasks_workflow_run_idx
+    ON tasks (organization_id, workflow_run_id);
