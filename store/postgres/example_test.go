@@ -1,0 +1,50 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	"log"
+	"os"
+
+	"github.com/actionvector/tasks/store/postgres"
+	"github.com/actionvector/tasks/taskcreate"
+)
+
+// A service creates tasks in its own transaction, atomically with its own
+// writes: if it rolls back, no task is created or changed.
+func ExampleStore_WithTx() {
+	ctx := context.Background()
+	db, err := sql.Open("pgx", os.Getenv("DATABASE_URL"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	store := postgres.New(db, postgres.WithActionVectorTable("gold_lakebase.action_vector"))
+	if err := store.Migrate(ctx); err != nil {
+		log.Fatal(err)
+	}
+
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tx.Rollback() // a no-op after Commit
+
+	if _, err := tx.ExecContext(ctx, `UPDATE workflow_runs SET state = 'TASKS_CREATED' WHERE id = $1`, "workflow-run-uuid-abc123"); err != nil {
+		log.Fatal(err)
+	}
+	res, err := taskcreate.New(store.WithTx(tx)).CreateTasks(ctx, taskcreate.Request{
+		OrganizationID: "550e8400-e29b-41d4-a716-446655440001",
+		WorkflowRunID:  "workflow-run-uuid-abc123",
+		Domains:        []taskcreate.Domain{taskcreate.Restock},
+		MinConfidence:  0.6,
+		Perimeter:      []taskcreate.Pair{{VariantID: "variant-uuid-1", ShopID: "shop-uuid-1"}},
+	})
+	if err != nil {
+		log.Fatal(err) // the deferred Rollback undoes the run's update too
+	}
+	if err := tx.Commit(); err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("created %d, updated %d", res.Created, res.Updated)
+}

@@ -1,0 +1,235 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/DATA-DOG/go-sqlmock"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/actionvector/tasks/store/postgres"
+	"github.com/actionvector/tasks/taskcreate"
+)
+
+// These tests make each statement the adapter issues fail, through
+// go-sqlmock, and check what comes back and what is rolled back. They need
+// no server.
+
+// passThrough hands pgx-typed arguments ([]string, [][16]byte) to the mock
+// unchanged; database/sql's default converter rejects slices.
+type passThrough struct{}
+
+func (passThrough) ConvertValue(v any) (driver.Value, error) { return v, nil }
+
+func newMock(t *testing.T) (*sql.DB, sqlmock.Sqlmock) {
+	t.Helper()
+	db, mock, err := sqlmock.New(sqlmock.ValueConverterOption(passThrough{}))
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		assert.NoError(t, mock.ExpectationsWereMet(), "statements the test expected but the adapter did not issue")
+		db.Close()
+	})
+	return db, mock
+}
+
+// Regexps of the statements, enough to tell them apart.
+const (
+	materializeSQL  = `WITH latest AS .* INSERT INTO "tasks" AS t .* ON CONFLICT`
+	putVectorsSQL   = `INSERT INTO "action_vector" AS a`
+	listTasksSQL    = `SELECT id, domain, shop_id, variant_id, status`
+	setStatusSQL    = `UPDATE "tasks"\s+SET status`
+	regclassSQL     = `SELECT to_regclass`
+	migrationsDDL   = `CREATE TABLE IF NOT EXISTS "tasks_migrations"`
+	migrationLock   = `INSERT INTO "tasks_migrations" \(version, name\) VALUES \(0, 'lock'\)`
+	outcomeColumns  = "unmatched,suppressed,skipped,eligible,written,created"
+	twoPairsRequest = 2
+)
+
+func request() taskcreate.Request {
+	return taskcreate.Request{
+		OrganizationID: "org", WorkflowRunID: "run", MinConfidence: 0.6,
+		Domains:   []taskcreate.Domain{taskcreate.Restock, taskcreate.Markdown},
+		Perimeter: []taskcreate.Pair{{VariantID: "v1", ShopID: "s1"}, {VariantID: "v2", ShopID: "s1"}},
+	}
+}
+
+// outcomeRow is the answer of one chunk: every candidate eligible and created.
+func outcomeRow(candidates int) *sqlmock.Rows {
+	return sqlmock.NewRows([]string{"unmatched", "suppressed", "skipped", "eligible", "written", "created"}).
+		AddRow(0, 0, 0, candidates, candidates, candidates)
+}
+
+func TestMaterializeIsOneStatementWhenTheBatchFits(t *testing.T) {
+	db, mock := newMock(t)
+	mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(4))
+
+	res, err := taskcreate.New(postgres.New(db)).CreateTasks(t.Context(), request())
+	require.NoError(t, err)
+	assert.Equal(t, 4, res.Created)
+}
+
+func TestMaterializeFailuresComeBackWrappedAndRolledBack(t *testing.T) {
+	boom := errors.New("connection reset by peer: SELECT secret")
+	// With chunks of 2 candidates, the 4 candidates take two statements in
+	// one transaction: begin, chunk, chunk, commit.
+	tests := []struct {
+		name   string
+		expect func(mock sqlmock.Sqlmock)
+	}{
+		{"begin", func(mock sqlmock.Sqlmock) {
+			mock.ExpectBegin().WillReturnError(boom)
+		}},
+		{"first chunk", func(mock sqlmock.Sqlmock) {
+			mock.ExpectBegin()
+			mock.ExpectQuery(materializeSQL).WillReturnError(boom)
+			mock.ExpectRollback()
+		}},
+		{"second chunk", func(mock sqlmock.Sqlmock) {
+			mock.ExpectBegin()
+			mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(2))
+			mock.ExpectQuery(materializeSQL).WillReturnError(boom)
+			mock.ExpectRollback()
+		}},
+		{"reading the counts", func(mock sqlmock.Sqlmock) {
+			mock.ExpectBegin()
+			mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(2).RowError(0, boom))
+			mock.ExpectRollback()
+		}},
+		{"commit", func(mock sqlmock.Sqlmock) {
+			mock.ExpectBegin()
+			mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(2))
+			mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(2))
+			mock.ExpectCommit().WillReturnError(boom)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, mock := newMock(t)
+			tt.expect(mock)
+			svc := taskcreate.New(postgres.New(db, postgres.WithChunkSize(2)), taskcreate.WithRetry(1, 0))
+			res, err := svc.CreateTasks(t.Context(), request())
+			require.ErrorIs(t, err, boom)
+			assert.NotErrorIs(t, err, taskcreate.ErrTransient, "a plain error is not retried")
+			assert.Contains(t, err.Error(), "postgres: ")
+			assert.Zero(t, res, "nothing is reported as created")
+		})
+	}
+}
+
+func TestMaterializeRejectsAnInconsistentAnswer(t *testing.T) {
+	db, mock := newMock(t)
+	mock.ExpectQuery(materializeSQL).WillReturnRows(
+		sqlmock.NewRows([]string{"unmatched", "suppressed", "skipped", "eligible", "written", "created"}).AddRow(0, 0, 0, 4, 3, 3))
+	_, err := taskcreate.New(postgres.New(db)).CreateTasks(t.Context(), request())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "wrote 3 tasks")
+}
+
+func TestTransientErrorsAreRetried(t *testing.T) {
+	for _, code := range []string{"40001", "40P01", "08006", "57P01"} {
+		t.Run(code, func(t *testing.T) {
+			db, mock := newMock(t)
+			conflict := &pgconn.PgError{Code: code, Message: "could not serialize access"}
+			mock.ExpectQuery(materializeSQL).WillReturnError(conflict)
+			mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(4))
+			res, err := taskcreate.New(postgres.New(db), taskcreate.WithRetry(2, time.Millisecond)).CreateTasks(t.Context(), request())
+			require.NoError(t, err)
+			assert.Equal(t, 4, res.Created)
+		})
+	}
+}
+
+func TestPermanentErrorsReachThePgError(t *testing.T) {
+	db, mock := newMock(t)
+	mock.ExpectQuery(materializeSQL).WillReturnError(&pgconn.PgError{Code: "42P01", Message: `relation "tasks" does not exist`})
+	_, err := taskcreate.New(postgres.New(db)).CreateTasks(t.Context(), request())
+	var pgErr *pgconn.PgError
+	require.ErrorAs(t, err, &pgErr)
+	assert.Equal(t, "42P01", pgErr.Code)
+	assert.NotErrorIs(t, err, taskcreate.ErrTransient)
+}
+
+func TestCallerTransactionIsNeitherCommittedNorRetried(t *testing.T) {
+	db, mock := newMock(t)
+	mock.ExpectBegin()
+	mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(2))
+	mock.ExpectQuery(materializeSQL).WillReturnError(&pgconn.PgError{Code: "40001"})
+	mock.ExpectRollback()
+
+	tx, err := db.BeginTx(t.Context(), nil)
+	require.NoError(t, err)
+	store := postgres.New(db, postgres.WithChunkSize(2)).WithTx(tx)
+	_, err = taskcreate.New(store, taskcreate.WithRetry(5, time.Millisecond)).CreateTasks(t.Context(), request())
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, taskcreate.ErrTransient, "only the caller can retry its transaction")
+	require.NoError(t, tx.Rollback())
+}
+
+func TestOtherStatementFailuresComeBackWrapped(t *testing.T) {
+	boom := errors.New("server closed the connection")
+	qty := 1
+	vector := taskcreate.ActionVector{OrganizationID: "org", VariantID: "v", ShopID: "s", Domain: taskcreate.Restock,
+		SnapshotDate: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), RecommendedQty: &qty, Snapshot: []byte(`{}`)}
+	tests := []struct {
+		name   string
+		expect func(mock sqlmock.Sqlmock)
+		call   func(ctx context.Context, s *postgres.Store) error
+	}{
+		{"put action vectors", func(mock sqlmock.Sqlmock) { mock.ExpectExec(putVectorsSQL).WillReturnError(boom) },
+			func(ctx context.Context, s *postgres.Store) error {
+				return s.PutActionVectors(ctx, []taskcreate.ActionVector{vector})
+			}},
+		{"list tasks", func(mock sqlmock.Sqlmock) { mock.ExpectQuery(listTasksSQL).WillReturnError(boom) },
+			func(ctx context.Context, s *postgres.Store) error {
+				_, err := s.ListTasks(ctx, taskcreate.TaskFilter{OrganizationID: "org"})
+				return err
+			}},
+		{"set task status", func(mock sqlmock.Sqlmock) { mock.ExpectExec(setStatusSQL).WillReturnError(boom) },
+			func(ctx context.Context, s *postgres.Store) error {
+				return s.SetTaskStatus(ctx, "org", uuid.New(), taskcreate.StatusDone)
+			}},
+		{"migrate: action-vector check", func(mock sqlmock.Sqlmock) { mock.ExpectQuery(regclassSQL).WillReturnError(boom) },
+			func(ctx context.Context, s *postgres.Store) error { return s.Migrate(ctx) }},
+		{"migrate: migrations table", func(mock sqlmock.Sqlmock) {
+			mock.ExpectQuery(regclassSQL).WillReturnRows(sqlmock.NewRows([]string{"exists"}).AddRow(true))
+			mock.ExpectExec(migrationsDDL).WillReturnError(boom)
+		}, func(ctx context.Context, s *postgres.Store) error { return s.Migrate(ctx) }},
+		{"migrate: lock", func(mock sqlmock.Sqlmock) {
+			mock.ExpectQuery(regclassSQL).WillReturnRows(sqlmock.NewRows([]string{"exists"}).AddRow(true))
+			mock.ExpectExec(migrationsDDL).WillReturnResult(sqlmock.NewResult(0, 0))
+			mock.ExpectBegin()
+			mock.ExpectExec(migrationLock).WillReturnError(boom)
+			mock.ExpectRollback()
+		}, func(ctx context.Context, s *postgres.Store) error { return s.Migrate(ctx) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, mock := newMock(t)
+			tt.expect(mock)
+			err := tt.call(t.Context(), postgres.New(db))
+			require.ErrorIs(t, err, boom)
+			assert.Contains(t, err.Error(), "postgres: ")
+		})
+	}
+}
+
+func TestInvalidTableNamesAreRejected(t *testing.T) {
+	db, _ := newMock(t)
+	for _, name := range []string{"", "tasks; DROP TABLE x", `"tasks"`, "a.b.c", "1tasks", "tâches", "s.", "x" + string(make([]byte, 48))} {
+		s := postgres.New(db, postgres.WithTasksTable(name))
+		err := s.Migrate(t.Context())
+		require.Error(t, err, "table name %q", name)
+		assert.Contains(t, err.Error(), "WithTasksTable")
+		_, err = taskcreate.New(s).CreateTasks(t.Context(), request())
+		assert.ErrorContains(t, err, "WithTasksTable", "every method reports the bad option")
+	}
+	_, err := postgres.Open(t.Context(), "postgres://unused", postgres.WithActionVectorTable("gold lakebase.action_vector"))
+	assert.ErrorContains(t, err, "WithActionVectorTable")
+}

@@ -1,0 +1,75 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/actionvector/tasks/taskcreate"
+)
+
+// MaterializeTasks implements taskcreate.TaskStore. A batch that fits in
+// one chunk is one statement and one round trip, atomic on its own; a
+// larger one is one statement per chunk inside a transaction.
+func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
+	if s.err != nil {
+		return taskcreate.Outcome{}, s.err
+	}
+	if b.Len() == 0 {
+		return taskcreate.Outcome{}, nil
+	}
+	if b.Len() <= s.chunkSize {
+		return s.materializeChunk(ctx, s.queryer(), b)
+	}
+	var total taskcreate.Outcome
+	err := s.inTx(ctx, func(q querier) error {
+		for _, chunk := range b.Chunks(s.chunkSize) {
+			out, err := s.materializeChunk(ctx, q, chunk)
+			if err != nil {
+				return err
+			}
+			total = total.Add(out)
+		}
+		return nil
+	})
+	if err != nil {
+		return taskcreate.Outcome{}, err
+	}
+	return total, nil
+}
+
+func (s *Store) materializeChunk(ctx context.Context, q querier, b *taskcreate.Batch) (out taskcreate.Outcome, err error) {
+	domains := make([]string, len(b.Domains))
+	for i, d := range b.Domains {
+		domains[i] = string(d)
+	}
+	shops := make([]string, len(b.Pairs))
+	variants := make([]string, len(b.Pairs))
+	for i, p := range b.Pairs {
+		shops[i], variants[i] = p.ShopID, p.VariantID
+	}
+	var eligible, written, created int
+	err = q.QueryRowContext(ctx, s.sql.materialize,
+		b.OrganizationID, b.WorkflowRunID, b.MinConfidence, string(b.Priority), b.Now,
+		domains, shops, variants, uuidArray(b.ProposedIDs),
+	).Scan(&out.Unmatched, &out.Suppressed, &out.Skipped, &eligible, &written, &created)
+	if err != nil {
+		return taskcreate.Outcome{}, s.wrapErr("materialize tasks", err)
+	}
+	if written != eligible || created > eligible {
+		return taskcreate.Outcome{}, fmt.Errorf("postgres: upsert wrote %d tasks (%d created) for %d eligible candidates", written, created, eligible)
+	}
+	out.Created, out.Updated = created, eligible-created
+	return out, nil
+}
+
+// uuidArray hands ids to pgx as [16]byte values, which it encodes in
+// binary, rather than as the strings uuid.UUID's driver.Valuer returns.
+func uuidArray(ids []uuid.UUID) [][16]byte {
+	out := make([][16]byte, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}

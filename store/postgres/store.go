@@ -1,0 +1,230 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+
+	"github.com/actionvector/tasks/taskcreate"
+)
+
+// Store is a TaskStore on PostgreSQL, with the methods every adapter offers
+// besides the port. It is safe for concurrent use, except a Store bound to a
+// caller's transaction with WithTx, which is as safe as that transaction.
+type Store struct {
+	db        *sql.DB
+	tx        *sql.Tx // the caller's transaction, or nil
+	ownsDB    bool    // Close closes db only when Open made it
+	now       func() time.Time
+	chunkSize int
+	names     names
+	sql       statements
+	err       error // an invalid option, returned by every method
+}
+
+// Option configures a Store.
+type Option func(*config)
+
+type config struct {
+	tasks, actionVector string
+	now                 func() time.Time
+	chunkSize           int
+}
+
+// WithTasksTable sets the tasks table, "table" or "schema.table" (default
+// "tasks"). Its schema must exist. The indexes and the migrations table are
+// named after it.
+func WithTasksTable(name string) Option { return func(c *config) { c.tasks = name } }
+
+// WithActionVectorTable sets the action-vector table, "table" or
+// "schema.table" (default "action_vector"), usually the data platform's
+// read-only mirror such as "gold_lakebase.action_vector". The store only
+// reads it, and Migrate creates it only when it does not exist.
+func WithActionVectorTable(name string) Option { return func(c *config) { c.actionVector = name } }
+
+// WithClock sets the clock SetTaskStatus stamps updated_at with (default
+// time.Now). CreateTasks uses the taskcreate.Service's clock instead.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithChunkSize sets the most candidates sent in one statement (default
+// 500,000). A larger batch takes several statements in one transaction.
+func WithChunkSize(n int) Option { return func(c *config) { c.chunkSize = n } }
+
+// newStore applies opts. An invalid option does not fail here, since New
+// returns no error: the Store keeps the error and every method returns it.
+func newStore(db *sql.DB, opts []Option) *Store {
+	c := config{tasks: "tasks", actionVector: "action_vector", now: time.Now, chunkSize: 500_000}
+	for _, opt := range opts {
+		opt(&c)
+	}
+	s := &Store{db: db, now: c.now, chunkSize: c.chunkSize}
+	switch {
+	case c.now == nil:
+		s.err = errors.New("postgres: WithClock: nil clock")
+	case c.chunkSize < 1:
+		s.err = fmt.Errorf("postgres: WithChunkSize: %d is below 1", c.chunkSize)
+	default:
+		s.names, s.err = newNames(c.tasks, c.actionVector)
+	}
+	if s.err == nil {
+		s.sql, s.err = renderStatements(s.names)
+	}
+	return s
+}
+
+// Open connects to the PostgreSQL database named by dsn (a URL or key=value
+// string, as pgx reads it), checks the connection and migrates.
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	s := newStore(db, opts)
+	if s.err != nil {
+		db.Close()
+		return nil, s.err
+	}
+	s.ownsDB = true
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, wrapErr("connect", err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// New returns a Store on a pool the caller owns (opened with the "pgx"
+// driver of github.com/jackc/pgx/v5/stdlib); Close leaves it open. It does
+// not migrate: call Migrate. If an option is invalid, every method of the
+// Store returns an error saying so.
+func New(db *sql.DB, opts ...Option) *Store {
+	return newStore(db, opts)
+}
+
+// WithTx returns a Store that runs every operation inside tx, the caller's
+// transaction, so tasks are created atomically with the caller's own
+// writes: they commit or roll back with tx. An error leaves tx unusable on
+// PostgreSQL; roll it back. Errors are never marked transient, because only
+// the caller can retry a whole transaction.
+func (s *Store) WithTx(tx *sql.Tx) *Store {
+	c := *s
+	c.tx, c.ownsDB = tx, false
+	return &c
+}
+
+// DB returns the pool the Store runs on.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close closes the pool if Open made it.
+func (s *Store) Close() error {
+	if !s.ownsDB {
+		return nil
+	}
+	return s.db.Close()
+}
+
+// querier is what statements run on: the pool, or a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// inTx runs fn in a transaction: the caller's if the Store is bound to one,
+// else a new one committed only if fn succeeds and ctx is still live.
+func (s *Store) inTx(ctx context.Context, fn func(q querier) error) (err error) {
+	if s.tx != nil {
+		return fn(s.tx)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrapErr("begin", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		// The outcome of a commit cut short is unknown: never retried.
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}
+
+// queryer returns where a single statement that needs no transaction of
+// its own runs: the caller's transaction or the pool (autocommit).
+func (s *Store) queryer() querier {
+	if s.tx != nil {
+		return s.tx
+	}
+	return s.db
+}
+
+// wrapErr names the failed step and marks errors a retry may cure, unless
+// the Store runs in the caller's transaction.
+func (s *Store) wrapErr(step string, err error) error {
+	if s.tx != nil {
+		return fmt.Errorf("postgres: %s: %w", step, err)
+	}
+	return wrapErr(step, err)
+}
+
+func wrapErr(step string, err error) error {
+	err = fmt.Errorf("postgres: %s: %w", step, err)
+	if isTransient(err) {
+		return taskcreate.MarkTransient(err)
+	}
+	return err
+}
+
+// SQLSTATEs a retry of the whole transaction may cure.
+const (
+	serializationFailure = "40001"
+	deadlockDetected     = "40P01"
+	uniqueViolation      = "23505"
+	duplicateTable       = "42P07"
+	duplicateObject      = "42710"
+)
+
+// isTransient reports serialization failures, deadlocks and connections
+// lost before commit (the server rolls their transaction back).
+func isTransient(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == serializationFailure, pgErr.Code == deadlockDetected:
+			return true
+		case len(pgErr.Code) == 5 && pgErr.Code[:2] == "08": // connection exception
+			return true
+		case pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03": // server shutting down or starting
+			return true
+		}
+		return false
+	}
+	var netErr net.Error
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.As(err, &netErr) || pgconn.SafeToRetry(err)
+}
+
+func hasCode(err error, code string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == code
+}

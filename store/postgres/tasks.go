@@ -1,0 +1,151 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/actionvector/tasks/taskcreate"
+)
+
+// PutActionVectors inserts rows, replacing those with the same primary key
+// (organization, variant, shop, snapshot date, domain; the last of several
+// wins), in one statement. Invalid rows are reported as a
+// *taskcreate.ValidationError and nothing is written.
+func (s *Store) PutActionVectors(ctx context.Context, rows []taskcreate.ActionVector) error {
+	if s.err != nil {
+		return s.err
+	}
+	if err := taskcreate.ValidateActionVectors(rows); err != nil {
+		return err
+	}
+	rows = lastByPrimaryKey(rows)
+	n := len(rows)
+	var (
+		orgs, variants, shops, domains, snapshots = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		dates                                     = make([]time.Time, n)
+		qtys                                      = make([]*int32, n)
+		discounts, confidences                    = make([]*float64, n), make([]*float64, n)
+	)
+	for i, v := range rows {
+		orgs[i], variants[i], shops[i], domains[i] = v.OrganizationID, v.VariantID, v.ShopID, string(v.Domain)
+		dates[i] = taskcreate.DateOf(v.SnapshotDate)
+		if v.RecommendedQty != nil {
+			q := int32(*v.RecommendedQty) // validated to fit
+			qtys[i] = &q
+		}
+		discounts[i], confidences[i] = v.RecommendedDiscountPct, v.Confidence
+		snapshots[i] = string(v.Snapshot)
+	}
+	_, err := s.queryer().ExecContext(ctx, s.sql.putActionVectors,
+		orgs, variants, shops, dates, domains, qtys, discounts, confidences, snapshots)
+	if err != nil {
+		return s.wrapErr("put action vectors", err)
+	}
+	return nil
+}
+
+// lastByPrimaryKey drops every row that a later row with the same primary
+// key replaces, keeping the order of the others.
+func lastByPrimaryKey(rows []taskcreate.ActionVector) []taskcreate.ActionVector {
+	type key struct {
+		org, variant, shop string
+		date               time.Time
+		domain             taskcreate.Domain
+	}
+	last := make(map[key]int, len(rows))
+	for i, v := range rows {
+		last[key{v.OrganizationID, v.VariantID, v.ShopID, taskcreate.DateOf(v.SnapshotDate), v.Domain}] = i
+	}
+	if len(last) == len(rows) {
+		return rows
+	}
+	out := make([]taskcreate.ActionVector, 0, len(last))
+	for i, v := range rows {
+		if last[key{v.OrganizationID, v.VariantID, v.ShopID, taskcreate.DateOf(v.SnapshotDate), v.Domain}] == i {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// ListTasks returns the tasks of f.OrganizationID that match f, ordered by
+// domain, shop, variant (strings in byte order) and creation time.
+func (s *Store) ListTasks(ctx context.Context, f taskcreate.TaskFilter) ([]taskcreate.Task, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	if err := taskcreate.ValidateTaskFilter(f); err != nil {
+		return nil, err
+	}
+	statuses := make([]string, len(f.Statuses))
+	for i, st := range f.Statuses {
+		statuses[i] = string(st)
+	}
+	rows, err := s.queryer().QueryContext(ctx, s.sql.listTasks, f.OrganizationID, f.WorkflowRunID, statuses)
+	if err != nil {
+		return nil, s.wrapErr("list tasks", err)
+	}
+	defer rows.Close()
+	var tasks []taskcreate.Task
+	for rows.Next() {
+		t, err := scanTask(rows)
+		if err != nil {
+			return nil, s.wrapErr("list tasks", err)
+		}
+		t.OrganizationID = f.OrganizationID
+		tasks = append(tasks, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrapErr("list tasks", err)
+	}
+	return tasks, nil
+}
+
+func scanTask(rows *sql.Rows) (taskcreate.Task, error) {
+	var (
+		t                        taskcreate.Task
+		domain, status, priority string
+		evidence                 []byte
+	)
+	// Nullable columns scan into the pointer fields: NULL leaves them nil.
+	if err := rows.Scan(&t.ID, &domain, &t.ShopID, &t.VariantID, &status, &priority, &t.WorkflowRunID, &t.SnapshotDate,
+		&t.RecommendedQty, &t.RecommendedDiscountPct, &t.Confidence, &evidence, &t.CreatedAt, &t.UpdatedAt); err != nil {
+		return t, err
+	}
+	t.Domain, t.Status, t.Priority = taskcreate.Domain(domain), taskcreate.Status(status), taskcreate.Priority(priority)
+	t.SnapshotDate = taskcreate.DateOf(t.SnapshotDate)
+	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
+	t.Evidence = evidence
+	return t, nil
+}
+
+// SetTaskStatus moves a task of the organization to status st and stamps
+// updated_at. It returns taskcreate.ErrTaskNotFound if the organization has
+// no such task, and taskcreate.ErrOpenTaskExists if reopening it would give
+// its key a second open task.
+func (s *Store) SetTaskStatus(ctx context.Context, organizationID string, id uuid.UUID, st taskcreate.Status) error {
+	if s.err != nil {
+		return s.err
+	}
+	if err := taskcreate.ValidateStatusChange(organizationID, st); err != nil {
+		return err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	res, err := s.queryer().ExecContext(ctx, s.sql.setTaskStatus, string(st), now, organizationID, [16]byte(id))
+	if hasCode(err, uniqueViolation) {
+		return fmt.Errorf("postgres: set task %s to %s: %w: %w", id, st, taskcreate.ErrOpenTaskExists, err)
+	}
+	if err != nil {
+		return s.wrapErr("set task status", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return s.wrapErr("set task status", err)
+	} else if n == 0 {
+		return fmt.Errorf("postgres: task %s: %w", id, taskcreate.ErrTaskNotFound)
+	}
+	return nil
+}
