@@ -1,0 +1,185 @@
+// Command server serves the task-create endpoint,
+// POST /api/data-platform/workflow-actions/task-create, over HTTP:
+//
+//	TASKS_INTERNAL_TOKEN=change-me go run ./examples/server -demo
+//
+// It stores tasks in the SQLite file tasks.db (-db), or in PostgreSQL when
+// DATABASE_URL is set, and migrates the database on start. Callers
+// authenticate with "Authorization: Bearer $TASKS_INTERNAL_TOKEN"; the
+// server refuses to start without a token. With -demo it seeds the
+// recommendations that make the endpoint's reference request create two
+// tasks. SIGINT or SIGTERM stops it after in-flight requests finish.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/actionvector/tasks/store/postgres"
+	"github.com/actionvector/tasks/store/sqlite"
+	"github.com/actionvector/tasks/taskcreate"
+	"github.com/actionvector/tasks/taskcreate/taskhttp"
+)
+
+// Environment variables the server reads.
+const (
+	tokenEnv       = "TASKS_INTERNAL_TOKEN"
+	databaseURLEnv = "DATABASE_URL"
+)
+
+const (
+	readTimeout    = time.Minute // the whole request, body included: 64 MiB at about 1 MB/s
+	requestTimeout = time.Minute // creating the tasks, once the body is read
+	// writeTimeout runs from the end of the headers to the end of the
+	// response, so it covers both of the above: a slow call gets its 504
+	// instead of a dropped connection.
+	writeTimeout = readTimeout + requestTimeout + 30*time.Second
+	idleTimeout  = 2 * time.Minute
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program: it serves until ctx is done, then shuts down
+// gracefully. Logs go to stdout, starting with a "listening" line that
+// holds the address.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	flags := flag.NewFlagSet("server", flag.ContinueOnError)
+	flags.SetOutput(stdout)
+	addr := flags.String("addr", ":8080", "address to listen on")
+	dbPath := flags.String("db", "tasks.db", "SQLite database file, used when "+databaseURLEnv+" is not set")
+	demo := flags.Bool("demo", false, "seed the recommendations that make the reference request create two tasks")
+	shutdownTimeout := flags.Duration("shutdown-timeout", 15*time.Second, "how long in-flight requests may run after SIGINT or SIGTERM")
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if flags.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", flags.Args())
+	}
+	token := getenv(tokenEnv)
+	if token == "" {
+		return fmt.Errorf("%s is not set; refusing to serve without authentication", tokenEnv)
+	}
+	logger := slog.New(slog.NewTextHandler(stdout, nil))
+
+	store, database, err := openStore(ctx, getenv, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if *demo {
+		if err := store.PutActionVectors(ctx, demoRecommendations(time.Now())); err != nil {
+			return fmt.Errorf("seeding the demo recommendations: %w", err)
+		}
+	}
+
+	handler, err := taskhttp.NewHandler(taskcreate.New(store), taskhttp.Options{
+		Token:   token,
+		Timeout: requestTimeout,
+		Logger:  logger,
+	})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	// No method in the pattern: the handler answers other methods with its
+	// own JSON 405, like every other error.
+	mux.Handle(taskhttp.Path, handler)
+
+	listener, err := new(net.ListenConfig).Listen(ctx, "tcp", *addr)
+	if err != nil {
+		return err
+	}
+	server := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("listening", "addr", listener.Addr().String(), "path", taskhttp.Path, "database", database, "demo", *demo)
+
+	served := make(chan error, 1)
+	go func() { served <- server.Serve(listener) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+
+	logger.Info("shutting down", "timeout", *shutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
+	defer cancel()
+	if err := server.Shutdown(shutdownCtx); err != nil {
+		server.Close()
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// taskStore is what the server needs of a store adapter.
+type taskStore interface {
+	taskcreate.TaskStore
+	PutActionVectors(ctx context.Context, rows []taskcreate.ActionVector) error
+	Close() error
+}
+
+// openStore opens and migrates the database: PostgreSQL when DATABASE_URL is
+// set, else the SQLite file at sqlitePath. It also returns a description of
+// the database for the log, free of credentials.
+func openStore(ctx context.Context, getenv func(string) string, sqlitePath string) (taskStore, string, error) {
+	if url := getenv(databaseURLEnv); url != "" {
+		store, err := postgres.Open(ctx, url)
+		if err != nil {
+			return nil, "", err
+		}
+		return store, "postgres", nil
+	}
+	store, err := sqlite.Open(ctx, sqlitePath)
+	if err != nil {
+		return nil, "", err
+	}
+	return store, "sqlite:" + sqlitePath, nil
+}
+
+// demoOrganization is the organization of the endpoint's reference request.
+const demoOrganization = "550e8400-e29b-41d4-a716-446655440001"
+
+// demoRecommendations returns restock recommendations for the two pairs of
+// the endpoint's reference request, dated today so they are the latest
+// snapshot, confident enough for its minConfidence of 0.6 and with units to
+// reorder: the request creates one task per pair.
+func demoRecommendations(now time.Time) []taskcreate.ActionVector {
+	day := taskcreate.DateOf(now.UTC())
+	restock := func(variant, shop string, qty int, confidence float64, why string) taskcreate.ActionVector {
+		return taskcreate.ActionVector{OrganizationID: demoOrganization, VariantID: variant, ShopID: shop,
+			SnapshotDate: day, Domain: taskcreate.Restock, RecommendedQty: &qty, Confidence: &confidence,
+			Snapshot: json.RawMessage(why)}
+	}
+	return []taskcreate.ActionVector{
+		restock("variant-uuid-1", "shop-uuid-1", 24, 0.91, `{"daysOfCover":1.5,"forecast7d":31}`),
+		restock("variant-uuid-2", "shop-uuid-2", 10, 0.78, `{"daysOfCover":2.5,"forecast7d":19}`),
+	}
+}

@@ -1,0 +1,69 @@
+// Package taskhttp serves taskcreate over HTTP: the endpoint
+// POST /api/data-platform/workflow-actions/task-create, reproduced exactly,
+// and the wire types and functions to rebuild it on any router.
+//
+// NewHandler returns a net/http Handler that authenticates the caller with a
+// static bearer token, decodes the JSON body strictly, calls
+// Service.CreateTasks and writes the result. It serves whatever path it is
+// mounted on; Path is the canonical one.
+//
+// # Request
+//
+//	POST /api/data-platform/workflow-actions/task-create
+//	Authorization: Bearer <token>
+//	Content-Type: application/json
+//
+//	{"organizationId": "550e8400-e29b-41d4-a716-446655440001",
+//	 "workflowRunId": "workflow-run-uuid-abc123",
+//	 "domains": ["restock"],
+//	 "minConfidence": 0.6,
+//	 "perimeter": [{"variantId": "variant-uuid-1", "shopId": "shop-uuid-1"}]}
+//
+// Every field is required; null counts as missing, and a minConfidence of 0
+// is a value (it disables filtering). Field names match exactly. Unknown
+// fields, duplicate fields, values of the wrong JSON type, a body that is not
+// one JSON object, and data after the object are all rejected. The rules on
+// the values themselves are taskcreate's.
+//
+// # Response
+//
+// Every response is a JSON envelope with Content-Type application/json and
+// Cache-Control no-store. Success (200):
+//
+//	{"success": true,
+//	 "data": {"created": 2, "updated": 0, "suppressed": 0, "skipped": 0, "unmatched": 0,
+//	          "successCode": "WORKFLOW_TASKS_CREATED", "workflowRunId": "workflow-run-uuid-abc123"}}
+//
+// Failure:
+//
+//	{"success": false, "error": "<message for people>", "errorCode": "<CODE>",
+//	 "fieldErrors": [{"field": "perimeter[3].shopId", "code": "MISSING_REQUIRED_FIELD", "message": "is required"}]}
+//
+// Clients branch on errorCode and the fieldErrors' codes, never on messages.
+// A fieldError's field is a JSON path into the body ("minConfidence",
+// "domains[1]", "perimeter[3].shopId"); the empty path is the body as a
+// whole, as in JSON Pointer.
+//
+//	status  errorCode                 when
+//	400     MISSING_REQUIRED_FIELD    every problem is a missing (or null) required field
+//	400     VALIDATION_ERROR          any other problem with the body: bad JSON, wrong type, unknown field, bad value
+//	401     UNAUTHORIZED              the bearer token is missing, malformed or wrong (WWW-Authenticate: Bearer); the body is not read
+//	405     METHOD_NOT_ALLOWED        the method is not POST (Allow: POST)
+//	413     PAYLOAD_TOO_LARGE         the body is larger than Options.MaxBodyBytes
+//	415     UNSUPPORTED_MEDIA_TYPE    the Content-Type is not application/json
+//	500     DATABASE_ERROR            the store failed; the message never carries the store's own words
+//	503     REQUEST_CANCELLED         the request's context was cancelled
+//	504     TIMEOUT                   the request's context deadline (or Options.Timeout) passed
+//
+// On any error no task was written or changed.
+//
+// # Other routers
+//
+// The handler is a plain http.Handler, so any router mounts it: chi with
+// r.Method("POST", taskhttp.Path, h), gin with
+// router.POST(taskhttp.Path, gin.WrapH(h)), echo with
+// e.POST(taskhttp.Path, echo.WrapHandler(h)). Services that prefer their own
+// middleware for authentication or limits use DecodeRequest, WriteResult and
+// WriteError, which hold the same decoding and the same error mapping as the
+// handler.
+package taskhttp
