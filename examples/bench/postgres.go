@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/actionvector/tasks/store/postgres"
+)
+
+// pgDatabase is a PostgreSQL store in a scratch schema of its own.
+type pgDatabase struct {
+	store  *postgres.Store
+	schema string // generated: bench_<hex>
+	// checkpoint is false once CHECKPOINT was refused (it needs superuser
+	// or pg_checkpoint); Settle then does nothing.
+	checkpoint bool
+}
+
+// The tables of the scratch schema, all unqualified.
+const (
+	pgTasks   = "tasks"
+	pgVectors = "action_vector"
+	pgStaging = "floor_staging" // the rows a call wrote
+	pgF1      = "floor_f1"      // LIKE tasks: no index, no constraint but NOT NULL
+	pgF3      = "floor_f3"      // LIKE tasks INCLUDING ALL: the same indexes and constraints
+)
+
+// taskColumns are the columns of the tasks table, in its order.
+const taskColumns = `id, organization_id, source_type, domain, shop_id, variant_id, status, priority, workflow_run_id,
+	snapshot_date, recommended_qty, recommended_discount_pct, confidence, evidence, created_at, updated_at`
+
+// openKeyConflict is the adapter's conflict target and refresh, shared by
+// the F3 floor and the naive baseline on both databases.
+const openKeyConflict = `
+	ON CONFLICT (organization_id, domain, shop_id, variant_id)
+	    WHERE source_type = 'ACTION_VECTOR' AND status IN ('OPEN', 'IN_PROGRESS')
+	DO UPDATE SET workflow_run_id          = excluded.workflow_run_id,
+	              snapshot_date            = excluded.snapshot_date,
+	              recommended_qty          = excluded.recommended_qty,
+	              recommended_discount_pct = excluded.recommended_discount_pct,
+	              confidence               = excluded.confidence,
+	              evidence                 = excluded.evidence,
+	              updated_at               = excluded.updated_at`
+
+func openPostgres(ctx context.Context, dsn string) (*pgDatabase, error) {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	d := &pgDatabase{schema: "bench_" + hex.EncodeToString(b), checkpoint: true}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.ExecContext(ctx, `CREATE SCHEMA `+d.schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create scratch schema: %w", err)
+	}
+	// The store gets a pool of its own, opened and configured by Open as a
+	// user's would be.
+	d.store, err = postgres.Open(ctx, dsn,
+		postgres.WithTasksTable(d.schema+"."+pgTasks),
+		postgres.WithActionVectorTable(d.schema+"."+pgVectors))
+	if err != nil {
+		_, _ = db.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA `+d.schema+` CASCADE`)
+		db.Close()
+		return nil, err
+	}
+	db.Close()
+	return d, nil
+}
+
+func (d *pgDatabase) Name() string     { return "postgres" }
+func (d *pgDatabase) Adapter() adapter { return d.store }
+func (d *pgDatabase) DB() *sql.DB      { return d.store.DB() }
+
+// table returns the qualified name of a table of the scratch schema.
+func (d *pgDatabase) table(name string) string { return d.schema + "." + name }
+
+func (d *pgDatabase) exec(ctx context.Context, query string, args ...any) error {
+	if _, err := d.DB().ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return nil
+}
+
+func (d *pgDatabase) Version(ctx context.Context) (string, error) {
+	var v string
+	err := d.DB().QueryRowContext(ctx, `SHOW server_version`).Scan(&v)
+	return "PostgreSQL " + v, err
+}
+
+// Analyze also vacuums, so the seeded table is all-visible, as a mirror
+// that is written once a day is by the time anyone reads it.
+func (d *pgDatabase) Analyze(ctx context.Context) error {
+	return d.exec(ctx, `VACUUM ANALYZE `+d.table(pgVectors))
+}
+
+func (d *pgDatabase) ClearTasks(ctx context.Context) error {
+	return d.exec(ctx, `TRUNCATE `+d.table(pgTasks))
+}
+
+// Settle writes the dirty buffers of the previous run, so a checkpoint
+// never lands inside a timed one.
+func (d *pgDatabase) Settle(ctx context.Context) error {
+	if !d.checkpoint {
+		return nil
+	}
+	var pgErr *pgconn.PgError
+	err := d.exec(ctx, `CHECKPOINT`)
+	if errors.As(err, &pgErr) && pgErr.Code == "42501" { // insufficient_privilege
+		d.checkpoint = false
+		return nil
+	}
+	return err
+}
+
+func (d *pgDatabase) Close(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	err := d.exec(ctx, `DROP SCHEMA `+d.schema+` CASCADE`)
+	if cerr := d.store.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (d *pgDatabase) Naive() naiveSQL {
+	return naiveSQL{
+		latest: `SELECT max(snapshot_date) FROM ` + d.table(pgVectors) + ` WHERE organization_id = $1 AND domain = $2`,
+		vector: `SELECT recommended_qty, recommended_discount_pct, recommendation_confidence, decision_vector_snapshot
+			FROM ` + d.table(pgVectors) + `
+			WHERE organization_id = $1 AND variant_id = $2 AND shop_id = $3 AND snapshot_date = $4 AND domain = $5`,
+		upsert: `INSERT INTO ` + d.table(pgTasks) + ` AS t (` + taskColumns + `)
+			VALUES ($1, $2, 'ACTION_VECTOR', $3, $4, $5, 'OPEN', $6, $7, $8, $9, $10, $11, $12, $13, $13)` +
+			openKeyConflict + `
+			RETURNING t.id`,
+		now: func(t time.Time) any { return t },
+	}
+}
+
+// Floors stages the rows of the tasks table in key order, the order the
+// adapter writes them in, creates the floor tables, and reads the rows
+// into memory for COPY.
+func (d *pgDatabase) Floors(ctx context.Context) (floors, error) {
+	for _, ddl := range []string{
+		`CREATE TABLE ` + d.table(pgStaging) + ` AS SELECT * FROM ` + d.table(pgTasks) +
+			` ORDER BY domain COLLATE "C", shop_id COLLATE "C", variant_id COLLATE "C"`,
+		`VACUUM ANALYZE ` + d.table(pgStaging),
+		`CREATE TABLE ` + d.table(pgF1) + ` (LIKE ` + d.table(pgTasks) + `)`,
+		`CREATE TABLE ` + d.table(pgF3) + ` (LIKE ` + d.table(pgTasks) + ` INCLUDING ALL)`,
+	} {
+		if err := d.exec(ctx, ddl); err != nil {
+			return nil, err
+		}
+	}
+	f := &pgFloors{d: d}
+	err := d.raw(ctx, func(conn *pgx.Conn) error {
+		// Evidence as text: Values would decode jsonb into maps, and COPY
+		// would then spend its time encoding them again.
+		rows, err := conn.Query(ctx, `SELECT id, organization_id, source_type, domain, shop_id, variant_id, status, priority,
+			workflow_run_id, snapshot_date, recommended_qty, recommended_discount_pct, confidence, evidence::text AS evidence,
+			created_at, updated_at FROM `+d.table(pgStaging))
+		if err != nil {
+			return err
+		}
+		for _, fd := range rows.FieldDescriptions() {
+			f.columns = append(f.columns, fd.Name)
+		}
+		for rows.Next() {
+			vals, err := rows.Values()
+			if err != nil {
+				return err
+			}
+			f.rows = append(f.rows, vals)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: reading the staged rows: %w", err)
+	}
+	return f, nil
+}
+
+// raw runs fn on a pgx connection of the store's pool.
+func (d *pgDatabase) raw(ctx context.Context, fn func(*pgx.Conn) error) error {
+	conn, err := d.DB().Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error { return fn(dc.(*stdlib.Conn).Conn()) })
+}
+
+type pgFloors struct {
+	d       *pgDatabase
+	columns []string
+	rows    [][]any
+}
+
+func (f *pgFloors) Rows() int { return len(f.rows) }
+
+func (f *pgFloors) ClearF1(ctx context.Context) error {
+	return f.d.exec(ctx, `TRUNCATE `+f.d.table(pgF1))
+}
+
+func (f *pgFloors) LoadF1(ctx context.Context) error {
+	return f.d.raw(ctx, func(conn *pgx.Conn) error {
+		n, err := conn.CopyFrom(ctx, pgx.Identifier{f.d.schema, pgF1}, f.columns, pgx.CopyFromRows(f.rows))
+		if err == nil && n != int64(len(f.rows)) {
+			err = fmt.Errorf("COPY wrote %d of %d rows", n, len(f.rows))
+		}
+		return err
+	})
+}
+
+func (f *pgFloors) ClearF3(ctx context.Context) error {
+	return f.d.exec(ctx, `TRUNCATE `+f.d.table(pgF3))
+}
+
+func (f *pgFloors) UpsertF3(ctx context.Context) error {
+	return f.d.exec(ctx, `INSERT INTO `+f.d.table(pgF3)+` (`+taskColumns+`)
+		SELECT `+taskColumns+` FROM `+f.d.table(pgStaging)+openKeyConflict)
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// phaseFigures are the reported figures of one phase.
+type phaseFigures struct {
+	name          string
+	seconds       float64 // median of the CreateTasks calls
+	min, max      float64
+	f3            float64 // median seconds of the matching F3
+	f1            float64
+	naivePerCand  float64 // median seconds per candidate of the naive baseline
+	allocPerCand  float64
+	peakHeapBytes uint64
+}
+
+func (f phaseFigures) perSec(candidates int) float64 { return float64(candidates) / f.seconds }
+func (f phaseFigures) ratioF3() float64              { return f.seconds / f.f3 }
+func (f phaseFigures) ratioF1() float64              { return f.seconds / f.f1 }
+func (f phaseFigures) speedup(candidates int) float64 {
+	return f.naivePerCand / (f.seconds / float64(candidates))
+}
+
+func (r *report) phases() []phaseFigures {
+	naiveCandidates := float64(3 * r.naivePairs)
+	figures := func(name string, t callTimes, f3, naive []float64) phaseFigures {
+		return phaseFigures{
+			name: name, seconds: median(t.seconds), min: slices.Min(t.seconds), max: slices.Max(t.seconds),
+			f3: median(f3), f1: median(r.f1), naivePerCand: median(naive) / naiveCandidates,
+			allocPerCand: median(t.allocs), peakHeapBytes: t.peakHeap,
+		}
+	}
+	return []phaseFigures{
+		figures("create", r.create, r.f3Empty, r.naiveCreate),
+		figures("update", r.update, r.f3Full, r.naiveUpdate),
+	}
+}
+
+// write prints the human report, then the BENCH lines, last.
+func (r *report) write(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "store %s: %s, Go %s %s/%s, %d CPUs\n", r.store, r.version, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+	fmt.Fprintf(&b, "fixture: %d pairs (%d candidates) of %d positions; %d action vectors at 2 snapshot dates, evidence %d B on average; seeded in %s\n",
+		r.pairs, r.candidates, r.positions, r.rows, r.evidenceBytes, r.seeding.Round(time.Millisecond))
+	if r.load[0] != "" {
+		fmt.Fprintf(&b, "load average (1, 5, 15 min): %s before, %s after\n", r.load[0], r.load[1])
+	}
+	e := r.expected
+	fmt.Fprintf(&b, "a create: %d created, %d suppressed, %d skipped, %d unmatched (minConfidence 0.6)\n",
+		e.Created, e.Suppressed, e.Skipped, e.Unmatched)
+	fmt.Fprintf(&b, "median of %d repetition(s) after a warm-up; F1 = bulk load of the %d written rows into an unindexed copy; "+
+		"F3 = server-side INSERT ... SELECT ... ON CONFLICT of the same rows (into an empty table for create, onto the full one for update); "+
+		"naive on %d pairs (%d candidates)\n\n", r.reps, r.f1Rows, r.naivePairs, 3*r.naivePairs)
+
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "phase\tseconds\t(min..max)\tcandidates/s\tF1 s\tF3 s\tt/F3\tt/F1\tnaive µs/cand\tspeedup\talloc B/cand\tpeak heap MiB\t")
+	phases := r.phases()
+	for _, p := range phases {
+		fmt.Fprintf(tw, "%s\t%.3f\t(%.3f..%.3f)\t%.0f\t%.3f\t%.3f\t%.2f\t%.2f\t%.1f\t%.1f\t%.0f\t%.1f\t\n",
+			p.name, p.seconds, p.min, p.max, p.perSec(r.candidates), p.f1, p.f3, p.ratioF3(), p.ratioF1(),
+			p.naivePerCand*1e6, p.speedup(r.candidates), p.allocPerCand, float64(p.peakHeapBytes)/(1<<20))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if r.naiveMismatch != "" {
+		fmt.Fprintf(&b, "WARNING: the naive baseline disagrees with CreateTasks: %s\n", r.naiveMismatch)
+	} else {
+		fmt.Fprintf(&b, "the naive baseline agrees with CreateTasks on its %d pairs\n", r.naivePairs)
+	}
+	for _, p := range r.profiles {
+		fmt.Fprintf(&b, "profile: %s\n", p)
+	}
+	b.WriteString("\n")
+	for _, p := range phases {
+		fmt.Fprintf(&b, "BENCH store=%s phase=%s pairs=%d candidates=%d seconds=%.4f per_sec=%.1f ratio_f3=%.4f ratio_f1=%.4f speedup_naive=%.4f alloc_bytes_per_candidate=%.1f\n",
+			r.store, p.name, r.pairs, r.candidates, p.seconds, p.perSec(r.candidates), p.ratioF3(), p.ratioF1(),
+			p.speedup(r.candidates), p.allocPerCand)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
