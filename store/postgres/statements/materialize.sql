@@ -1,47 +1,57 @@
--- One chunk of a batch: classify every candidate against the latest
--- snapshot of its domain, upsert the eligible ones in key order, and count.
--- $1 organization, $2 workflow run, $3 min confidence, $4 priority of new
--- tasks, $5 now, $6 domains, $7 shops and $8 variants (the pairs), $9 the
--- proposed ids: candidate i = (domain i / #pairs, pair i % #pairs).
-WITH latest AS (
+-- One chunk of a batch, in one statement: classify every candidate against
+-- the latest snapshot of its domain, upsert the eligible ones in key order,
+-- and count. $1 organization, $2 workflow run, $3 min confidence, $4
+-- priority of new tasks, $5 now, $6 domains, $7 shops and $8 variants (the
+-- pairs), $9 the proposed ids: candidate i = (domain i / #pairs, pair
+-- i % #pairs), ids in the same order.
+--
+-- The arrays reach the planner only through scalar sub-selects, so it never
+-- sees their sizes: the plan is the same for ten pairs as for a million, and
+-- it is the one written here (index lookups, no hash join over the whole
+-- action-vector table, no JIT compilation).
+WITH latest AS MATERIALIZED (
+    -- The latest snapshot date of each requested domain: one index seek each.
     SELECT d.domain, d.di,
            (SELECT max(a.snapshot_date) FROM {{.ActionVector}} a
             WHERE a.organization_id = $1::text AND a.domain = d.domain) AS snapshot_date
-    FROM unnest($6::text[]) WITH ORDINALITY AS d(domain, di)
+    FROM unnest((SELECT $6::text[])) WITH ORDINALITY AS d(domain, di)
 ),
-candidate AS (
-    SELECT l.domain, p.shop_id, p.variant_id, l.snapshot_date,
-           ((l.di - 1) * cardinality($7::text[]) + p.pi)::int AS ord
-    FROM latest l
-    CROSS JOIN unnest($7::text[], $8::text[]) WITH ORDINALITY AS p(shop_id, variant_id, pi)
+pair AS MATERIALIZED (
+    -- In primary-key order, so consecutive lookups read neighbouring pages.
+    SELECT p.shop_id, p.variant_id, p.pi
+    FROM unnest((SELECT $7::text[]), (SELECT $8::text[])) WITH ORDINALITY AS p(shop_id, variant_id, pi)
+    ORDER BY p.variant_id, p.shop_id
 ),
-classified AS (
-    SELECT c.ord, c.domain, c.shop_id, c.variant_id, c.snapshot_date,
-           ($9::uuid[])[c.ord] AS proposed_id,
-           a.recommended_qty, a.recommended_discount_pct, a.recommendation_confidence,
-           a.decision_vector_snapshot,
+matched AS MATERIALIZED (
+    -- One primary-key range scan per pair finds its rows of every requested
+    -- domain; a candidate without a row at its domain's latest date is
+    -- unmatched, and is counted as the rest.
+    SELECT ((l.di - 1) * cardinality($7::text[]) + p.pi)::int AS ord, l.domain, p.shop_id, p.variant_id,
+           v.snapshot_date, v.recommended_qty, v.recommended_discount_pct, v.recommendation_confidence,
+           v.decision_vector_snapshot,
            CASE
-               WHEN a.organization_id IS NULL THEN 'unmatched'
-               WHEN $3::float8 > 0 AND a.recommendation_confidence < $3::float8 THEN 'suppressed'
-               WHEN c.domain = 'markdown' AND coalesce(a.recommended_discount_pct, 0) <= 0 THEN 'skipped'
-               WHEN c.domain <> 'markdown' AND coalesce(a.recommended_qty, 0) <= 0 THEN 'skipped'
+               WHEN $3::float8 > 0 AND v.recommendation_confidence < $3::float8 THEN 'suppressed'
+               WHEN l.domain = 'markdown' AND coalesce(v.recommended_discount_pct, 0) <= 0 THEN 'skipped'
+               WHEN l.domain <> 'markdown' AND coalesce(v.recommended_qty, 0) <= 0 THEN 'skipped'
                ELSE 'eligible'
            END AS outcome
-    FROM candidate c
-    LEFT JOIN {{.ActionVector}} a
-           ON a.organization_id = $1::text AND a.variant_id = c.variant_id AND a.shop_id = c.shop_id
-          AND a.snapshot_date = c.snapshot_date AND a.domain = c.domain
+    FROM pair p
+    JOIN {{.ActionVector}} v
+      ON v.organization_id = $1::text AND v.variant_id = p.variant_id AND v.shop_id = p.shop_id
+     AND v.snapshot_date >= (SELECT min(snapshot_date) FROM latest)
+     AND v.domain = ANY ($6::text[])
+    JOIN latest l ON l.domain = v.domain AND l.snapshot_date = v.snapshot_date
 ),
 upserted AS (
     INSERT INTO {{.Tasks}} AS t (id, organization_id, source_type, domain, shop_id, variant_id, status, priority,
                                  workflow_run_id, snapshot_date, recommended_qty, recommended_discount_pct,
                                  confidence, evidence, created_at, updated_at)
-    SELECT proposed_id, $1::text, 'ACTION_VECTOR', domain, shop_id, variant_id, 'OPEN', $4::text,
-           $2::text, snapshot_date, recommended_qty, recommended_discount_pct,
-           recommendation_confidence, decision_vector_snapshot, $5::timestamptz, $5::timestamptz
-    FROM classified
-    WHERE outcome = 'eligible'
-    ORDER BY ord
+    SELECT (SELECT $9::uuid[])[m.ord], $1::text, 'ACTION_VECTOR', m.domain, m.shop_id, m.variant_id, 'OPEN', $4::text,
+           $2::text, m.snapshot_date, m.recommended_qty, m.recommended_discount_pct,
+           m.recommendation_confidence, m.decision_vector_snapshot, $5::timestamptz, $5::timestamptz
+    FROM matched m
+    WHERE m.outcome = 'eligible'
+    ORDER BY m.ord
     ON CONFLICT (organization_id, domain, shop_id, variant_id)
         WHERE source_type = 'ACTION_VECTOR' AND status IN ('OPEN', 'IN_PROGRESS')
     DO UPDATE SET workflow_run_id          = excluded.workflow_run_id,
@@ -53,12 +63,13 @@ upserted AS (
                   updated_at               = excluded.updated_at
     RETURNING t.id
 )
--- A candidate created a task exactly when the task kept the id proposed
--- for it; an update keeps the open task's own id.
-SELECT count(*) FILTER (WHERE outcome = 'unmatched'),
+-- A task was created exactly when it kept the id proposed for it: an update
+-- keeps the open task's own id. INTERSECT is a hash or sort set operation,
+-- linear whatever the planner believes of the sizes.
+SELECT cardinality($6::text[]) * cardinality($7::text[]) - count(*),
        count(*) FILTER (WHERE outcome = 'suppressed'),
        count(*) FILTER (WHERE outcome = 'skipped'),
        count(*) FILTER (WHERE outcome = 'eligible'),
        (SELECT count(*) FROM upserted),
-       (SELECT count(*) FROM upserted u JOIN unnest($9::uuid[]) AS p(id) ON p.id = u.id)
-FROM classified
+       (SELECT count(*) FROM (SELECT id FROM upserted INTERSECT ALL SELECT unnest((SELECT $9::uuid[]))) created)
+FROM matched
