@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
@@ -27,6 +28,8 @@ type naiveSQL struct {
 	upsert string
 	// now is how the database takes a timestamp.
 	now func(time.Time) any
+	// id is how the database takes a task id (the text form, or 16 bytes).
+	id func(uuid.UUID) any
 }
 
 // runNaive is the obvious hand-written CreateTasks: in one transaction, for
@@ -96,13 +99,13 @@ func runNaive(ctx context.Context, db *sql.DB, q naiveSQL, req taskcreate.Reques
 			if err != nil {
 				return out, err
 			}
-			var kept string
-			if err := upsertStmt.QueryRowContext(ctx, id.String(), req.OrganizationID, string(d), p.ShopID, p.VariantID,
+			var kept []byte
+			if err := upsertStmt.QueryRowContext(ctx, q.id(id), req.OrganizationID, string(d), p.ShopID, p.VariantID,
 				string(taskcreate.PriorityMedium), req.WorkflowRunID, latest, qty, discount, confidence, evidence, stamp,
 			).Scan(&kept); err != nil {
 				return out, fmt.Errorf("naive: upsert: %w", err)
 			}
-			if kept == id.String() {
+			if string(kept) == id.String() || bytes.Equal(kept, id[:]) {
 				out.Created++
 			} else {
 				out.Updated++

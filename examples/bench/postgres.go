@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/google/uuid"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -143,6 +144,7 @@ func (d *pgDatabase) Naive() naiveSQL {
 			openKeyConflict + `
 			RETURNING t.id`,
 		now: func(t time.Time) any { return t },
+		id:  func(id uuid.UUID) any { return id.String() },
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/google/uuid"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -115,6 +116,7 @@ func (d *sqliteDatabase) Naive() naiveSQL {
 			RETURNING id`,
 		// The adapter's timestamp format: fixed width, UTC, microseconds.
 		now: func(t time.Time) any { return t.Format("2006-01-02T15:04:05.000000Z") },
+		id:  func(id uuid.UUID) any { return id[:] },
 	}
 }
 

@@ -40,6 +40,22 @@ func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (task
 }
 
 func (s *Store) materializeChunk(ctx context.Context, q querier, b *taskcreate.Batch) (out taskcreate.Outcome, err error) {
+	var eligible, written, created int
+	err = q.QueryRowContext(ctx, s.sql.materialize, materializeArgs(b)...).
+		Scan(&out.Unmatched, &out.Suppressed, &out.Skipped, &eligible, &written, &created)
+	if err != nil {
+		return taskcreate.Outcome{}, s.wrapErr("materialize tasks", err)
+	}
+	if written != eligible || created > eligible {
+		return taskcreate.Outcome{}, fmt.Errorf("postgres: upsert wrote %d tasks (%d created) for %d eligible candidates", written, created, eligible)
+	}
+	out.Created, out.Updated = created, eligible-created
+	return out, nil
+}
+
+// materializeArgs returns the parameters $1 to $9 of the materialize
+// statement for b.
+func materializeArgs(b *taskcreate.Batch) []any {
 	domains := make([]string, len(b.Domains))
 	for i, d := range b.Domains {
 		domains[i] = string(d)
@@ -49,19 +65,8 @@ func (s *Store) materializeChunk(ctx context.Context, q querier, b *taskcreate.B
 	for i, p := range b.Pairs {
 		shops[i], variants[i] = p.ShopID, p.VariantID
 	}
-	var eligible, written, created int
-	err = q.QueryRowContext(ctx, s.sql.materialize,
-		b.OrganizationID, b.WorkflowRunID, b.MinConfidence, string(b.Priority), b.Now,
-		domains, shops, variants, uuidArray(b.ProposedIDs),
-	).Scan(&out.Unmatched, &out.Suppressed, &out.Skipped, &eligible, &written, &created)
-	if err != nil {
-		return taskcreate.Outcome{}, s.wrapErr("materialize tasks", err)
-	}
-	if written != eligible || created > eligible {
-		return taskcreate.Outcome{}, fmt.Errorf("postgres: upsert wrote %d tasks (%d created) for %d eligible candidates", written, created, eligible)
-	}
-	out.Created, out.Updated = created, eligible-created
-	return out, nil
+	return []any{b.OrganizationID, b.WorkflowRunID, b.MinConfidence, string(b.Priority), b.Now,
+		domains, shops, variants, uuidArray(b.ProposedIDs)}
 }
 
 // uuidArray hands ids to pgx as [16]byte values, which it encodes in

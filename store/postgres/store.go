@@ -55,13 +55,16 @@ func WithActionVectorTable(name string) Option { return func(c *config) { c.acti
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // WithChunkSize sets the most candidates sent in one statement (default
-// 500,000). A larger batch takes several statements in one transaction.
+// 3,000,000: every domain of the largest perimeter taskcreate accepts by
+// default). A larger batch takes several statements in one transaction; a
+// chunk smaller than the pairs times the domains reads each pair once per
+// domain, so keep it large unless the server's memory says otherwise.
 func WithChunkSize(n int) Option { return func(c *config) { c.chunkSize = n } }
 
 // newStore applies opts. An invalid option does not fail here, since New
 // returns no error: the Store keeps the error and every method returns it.
 func newStore(db *sql.DB, opts []Option) *Store {
-	c := config{tasks: "tasks", actionVector: "action_vector", now: time.Now, chunkSize: 500_000}
+	c := config{tasks: "tasks", actionVector: "action_vector", now: time.Now, chunkSize: 3 * taskcreate.DefaultMaxPerimeter}
 	for _, opt := range opts {
 		opt(&c)
 	}

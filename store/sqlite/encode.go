@@ -38,24 +38,19 @@ func parseDate(s string) (time.Time, error) {
 	return t, nil
 }
 
-// appendCandidates appends candidates [lo, hi) of b as a JSON array of
-// [domain, shop, variant, proposed id] arrays, the input of json_each.
-func appendCandidates(dst []byte, b *taskcreate.Batch, lo, hi int) []byte {
+// appendPairs appends pairs as a JSON array of [shop, variant] arrays, the
+// input of json_each.
+func appendPairs(dst []byte, pairs []taskcreate.Pair) []byte {
 	dst = append(dst, '[')
-	for i := lo; i < hi; i++ {
-		c := b.Candidate(i)
-		if i > lo {
+	for i, p := range pairs {
+		if i > 0 {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, '[')
-		dst = appendJSONString(dst, string(c.Domain))
+		dst = appendJSONString(dst, p.ShopID)
 		dst = append(dst, ',')
-		dst = appendJSONString(dst, c.ShopID)
-		dst = append(dst, ',')
-		dst = appendJSONString(dst, c.VariantID)
-		dst = append(dst, ',', '"')
-		dst = append(dst, c.ProposedID.String()...)
-		dst = append(dst, '"', ']')
+		dst = appendJSONString(dst, p.VariantID)
+		dst = append(dst, ']')
 	}
 	return append(dst, ']')
 }

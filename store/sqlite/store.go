@@ -37,7 +37,7 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 // caller's pool as it is.
 func WithBusyTimeout(d time.Duration) Option { return func(s *Store) { s.busyTimeout = d } }
 
-// WithChunkSize sets how many candidates are sent to SQLite in one statement
+// WithChunkSize sets how many pairs are sent to SQLite in one statement
 // (default 20,000). Larger batches take several statements in the same
 // transaction.
 func WithChunkSize(n int) Option { return func(s *Store) { s.chunkSize = n } }
@@ -66,7 +66,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	full := dsn + sep + fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)",
+	full := dsn + sep + fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)",
 		s.busyTimeout.Milliseconds())
 	db, err := sql.Open("sqlite", full)
 	if err != nil {

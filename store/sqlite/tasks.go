@@ -111,10 +111,11 @@ func (s *Store) ListTasks(ctx context.Context, f taskcreate.TaskFilter) ([]taskc
 
 func scanTask(rows *sql.Rows) (taskcreate.Task, error) {
 	var (
-		t                          taskcreate.Task
-		id, snapshot, created, upd string
-		domain, status, priority   string
-		evidence                   string
+		t                        taskcreate.Task
+		id                       []byte
+		snapshot, created, upd   string
+		domain, status, priority string
+		evidence                 string
 	)
 	// Nullable columns scan into the pointer fields: NULL leaves them nil.
 	if err := rows.Scan(&id, &domain, &t.ShopID, &t.VariantID, &status, &priority, &t.WorkflowRunID, &snapshot,
@@ -122,8 +123,8 @@ func scanTask(rows *sql.Rows) (taskcreate.Task, error) {
 		return t, wrapErr("list tasks", err)
 	}
 	var err error
-	if t.ID, err = uuid.Parse(id); err != nil {
-		return t, fmt.Errorf("sqlite: bad task id %q in database: %w", id, err)
+	if t.ID, err = uuid.FromBytes(id); err != nil {
+		return t, fmt.Errorf("sqlite: bad task id %x in database: %w", id, err)
 	}
 	if t.SnapshotDate, err = parseDate(snapshot); err != nil {
 		return t, err
@@ -149,7 +150,7 @@ func (s *Store) SetTaskStatus(ctx context.Context, organizationID string, id uui
 	}
 	return s.inWriteTx(ctx, func(q querier) error {
 		res, err := q.ExecContext(ctx, `UPDATE tasks SET status = ?1, updated_at = ?2 WHERE organization_id = ?3 AND id = ?4`,
-			string(st), formatTimestamp(s.now()), organizationID, id.String())
+			string(st), formatTimestamp(s.now()), organizationID, id[:])
 		if isUniqueViolation(err) {
 			return fmt.Errorf("sqlite: set task %s to %s: %w: %w", id, st, taskcreate.ErrOpenTaskExists, err)
 		}

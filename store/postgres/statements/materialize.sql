@@ -25,22 +25,31 @@ pair AS MATERIALIZED (
 matched AS MATERIALIZED (
     -- One primary-key range scan per pair finds its rows of every requested
     -- domain; a candidate without a row at its domain's latest date is
-    -- unmatched, and is counted as the rest.
-    SELECT ((l.di - 1) * cardinality($7::text[]) + p.pi)::int AS ord, l.domain, p.shop_id, p.variant_id,
+    -- unmatched, and is counted as the rest. The lateral sub-select (kept
+    -- whole by OFFSET 0) makes the pairs the outer loop whatever the
+    -- planner believes of the table's size.
+    SELECT ((v.di - 1) * cardinality($7::text[]) + p.pi)::int AS ord, v.domain, p.shop_id, p.variant_id,
            v.snapshot_date, v.recommended_qty, v.recommended_discount_pct, v.recommendation_confidence,
            v.decision_vector_snapshot,
            CASE
                WHEN $3::float8 > 0 AND v.recommendation_confidence < $3::float8 THEN 'suppressed'
-               WHEN l.domain = 'markdown' AND coalesce(v.recommended_discount_pct, 0) <= 0 THEN 'skipped'
-               WHEN l.domain <> 'markdown' AND coalesce(v.recommended_qty, 0) <= 0 THEN 'skipped'
+               WHEN v.domain = 'markdown' AND coalesce(v.recommended_discount_pct, 0) <= 0 THEN 'skipped'
+               WHEN v.domain <> 'markdown' AND coalesce(v.recommended_qty, 0) <= 0 THEN 'skipped'
                ELSE 'eligible'
            END AS outcome
     FROM pair p
-    JOIN {{.ActionVector}} v
-      ON v.organization_id = $1::text AND v.variant_id = p.variant_id AND v.shop_id = p.shop_id
-     AND v.snapshot_date >= (SELECT min(snapshot_date) FROM latest)
-     AND v.domain = ANY ($6::text[])
-    JOIN latest l ON l.domain = v.domain AND l.snapshot_date = v.snapshot_date
+    CROSS JOIN LATERAL (
+        SELECT l.di, v.domain, v.snapshot_date, v.recommended_qty, v.recommended_discount_pct,
+               v.recommendation_confidence, v.decision_vector_snapshot
+        FROM {{.ActionVector}} v
+        JOIN latest l ON l.domain = v.domain AND l.snapshot_date = v.snapshot_date
+        WHERE v.organization_id = $1::text AND v.variant_id = p.variant_id AND v.shop_id = p.shop_id
+          AND v.snapshot_date >= (SELECT min(snapshot_date) FROM latest)
+          -- Bounds, not a list: the index checks them on its own entries,
+          -- so no row of another domain is read from the table.
+          AND v.domain BETWEEN (SELECT min(domain) FROM latest) AND (SELECT max(domain) FROM latest)
+        OFFSET 0
+    ) v
 ),
 upserted AS (
     INSERT INTO {{.Tasks}} AS t (id, organization_id, source_type, domain, shop_id, variant_id, status, priority,

@@ -18,7 +18,7 @@ CREATE INDEX IF NOT EXISTS action_vector_latest_idx
     ON action_vector (organization_id, domain, snapshot_date);
 
 CREATE TABLE IF NOT EXISTS tasks (
-    id                       TEXT NOT NULL PRIMARY KEY,
+    id                       BLOB NOT NULL PRIMARY KEY CHECK (typeof(id) = 'blob' AND length(id) = 16), -- UUID, 16 bytes
     organization_id          TEXT NOT NULL,
     source_type              TEXT NOT NULL CHECK (source_type IN ('ACTION_VECTOR')),
     domain                   TEXT NOT NULL CHECK (domain IN ('restock', 'rebalance', 'markdown')),

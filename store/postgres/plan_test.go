@@ -1,0 +1,110 @@
+package postgres
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/actionvector/tasks/taskcreate"
+)
+
+// planNode is the part of EXPLAIN (FORMAT JSON) the test reads.
+type planNode struct {
+	NodeType     string     `json:"Node Type"`
+	RelationName string     `json:"Relation Name"`
+	CTEName      string     `json:"CTE Name"`
+	ActualLoops  int        `json:"Actual Loops"`
+	Plans        []planNode `json:"Plans"`
+}
+
+func (n planNode) walk(visit func(planNode)) {
+	visit(n)
+	for _, c := range n.Plans {
+		c.walk(visit)
+	}
+}
+
+// The materialize statement must look action vectors up from the pairs,
+// whatever the planner believes of the tables: here a table with no
+// statistics yet, which once made it rescan the pairs for every action
+// vector, quadratic in the batch.
+func TestMaterializeDrivesLookupsFromThePairs(t *testing.T) {
+	url := os.Getenv("TASKS_TEST_POSTGRES_URL")
+	if url == "" {
+		t.Skip("TASKS_TEST_POSTGRES_URL is not set")
+	}
+	ctx := t.Context()
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	schema := fmt.Sprintf("tasks_plan_%d", time.Now().UnixNano())
+	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	defer db.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE")
+	s := New(db, WithTasksTable(schema+".tasks"), WithActionVectorTable(schema+".action_vector"))
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	const pairs = 2000
+	b := &taskcreate.Batch{OrganizationID: "acme", WorkflowRunID: "run", Priority: taskcreate.PriorityMedium,
+		Now: time.Now().UTC().Truncate(time.Microsecond), Domains: taskcreate.Domains()}
+	var rows []taskcreate.ActionVector
+	qty := 1
+	for i := range pairs {
+		p := taskcreate.Pair{ShopID: fmt.Sprintf("shop-%02d", i%17), VariantID: fmt.Sprintf("variant-%05d", i)}
+		b.Pairs = append(b.Pairs, p)
+		if i%4 == 0 {
+			rows = append(rows, taskcreate.ActionVector{OrganizationID: "acme", VariantID: p.VariantID, ShopID: p.ShopID,
+				SnapshotDate: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Domain: taskcreate.Restock,
+				RecommendedQty: &qty, Snapshot: json.RawMessage(`{}`)})
+		}
+	}
+	for range b.Len() {
+		b.ProposedIDs = append(b.ProposedIDs, uuid.New())
+	}
+	if err := s.PutActionVectors(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var plan []struct{ Plan planNode }
+	var text []byte
+	if err := tx.QueryRowContext(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+s.sql.materialize, materializeArgs(b)...).Scan(&text); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(text, &plan); err != nil || len(plan) != 1 {
+		t.Fatalf("EXPLAIN output: %v: %s", err, text)
+	}
+	pairScans, vectorScans := 0, 0
+	plan[0].Plan.walk(func(n planNode) {
+		switch {
+		case n.CTEName == "pair":
+			pairScans++
+			if n.ActualLoops > 1 {
+				t.Errorf("the pairs are scanned %d times: a nested loop rescans them for every action vector", n.ActualLoops)
+			}
+		case n.RelationName == "action_vector":
+			vectorScans++
+			if n.NodeType == "Seq Scan" {
+				t.Errorf("the action vectors are read by a sequential scan, not looked up by key")
+			}
+		}
+	})
+	if pairScans == 0 || vectorScans == 0 {
+		t.Fatalf("no scan of the pairs (%d) or of the action vectors (%d) in the plan: %s", pairScans, vectorScans, text)
+	}
+}
