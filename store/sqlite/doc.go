@@ -8,11 +8,12 @@
 //
 // The schema mirrors the PostgreSQL one: dates are TEXT "YYYY-MM-DD",
 // timestamps one fixed UTC TEXT format with microseconds, JSON is TEXT and
-// task ids are UUID TEXT. Migrations are embedded and versioned in the table
-// actionvector_tasks_migrations.
+// task ids are 16-byte BLOBs. Migrations are embedded and versioned in the
+// table actionvector_tasks_migrations.
 //
-// A CreateTasks call is one write transaction (BEGIN IMMEDIATE): the
-// candidates go into a temporary table through json_each, a chunk of
-// candidates per statement, then one statement upserts the eligible ones
-// and one tallies the outcomes.
+// A CreateTasks call is one write transaction (BEGIN IMMEDIATE): the pairs
+// go in through json_each, a chunk of pairs per statement, each looked up
+// with one primary-key range scan for all its domains; the candidates with
+// an action vector land in a temporary table, then one statement upserts
+// the eligible ones in key order and one tallies the outcomes.
 package sqlite

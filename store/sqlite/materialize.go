@@ -104,6 +104,9 @@ const (
 
 // MaterializeTasks implements taskcreate.TaskStore.
 func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (out taskcreate.Outcome, err error) {
+	if s.err != nil {
+		return taskcreate.Outcome{}, s.err
+	}
 	if b.Len() == 0 {
 		return taskcreate.Outcome{}, nil
 	}

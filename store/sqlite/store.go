@@ -23,6 +23,7 @@ type Store struct {
 	now         func() time.Time
 	busyTimeout time.Duration
 	chunkSize   int
+	err         error // an invalid option, returned by every method
 }
 
 // Option configures a Store.
@@ -42,13 +43,20 @@ func WithBusyTimeout(d time.Duration) Option { return func(s *Store) { s.busyTim
 // transaction.
 func WithChunkSize(n int) Option { return func(s *Store) { s.chunkSize = n } }
 
+// newStore applies opts. An invalid option does not fail here, since New
+// returns no error: the Store keeps the error and every method returns it.
 func newStore(db *sql.DB, opts []Option) *Store {
 	s := &Store{db: db, now: time.Now, busyTimeout: 5 * time.Second, chunkSize: 20_000}
 	for _, opt := range opts {
 		opt(s)
 	}
-	if s.chunkSize < 1 {
-		s.chunkSize = 1
+	switch {
+	case s.now == nil:
+		s.err = errors.New("sqlite: WithClock: nil clock")
+	case s.busyTimeout < 0:
+		s.err = fmt.Errorf("sqlite: WithBusyTimeout: %v is negative", s.busyTimeout)
+	case s.chunkSize < 1:
+		s.err = fmt.Errorf("sqlite: WithChunkSize: %d is below 1", s.chunkSize)
 	}
 	return s
 }
@@ -59,14 +67,20 @@ func newStore(db *sql.DB, opts []Option) *Store {
 // The pool has a single connection: SQLite has one writer at a time, and a
 // single connection means callers in this process queue in Go instead of
 // meeting SQLITE_BUSY, and an in-memory database lives as long as the Store.
-// Files use WAL, synchronous=NORMAL and a busy timeout for other processes.
+// Files use WAL, synchronous=NORMAL and a busy timeout for other processes;
+// the connection keeps a 64 MiB page cache and maps up to 1 GiB of the file
+// for reading, since a call reads action vectors all over the table.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	s := newStore(nil, opts)
+	if s.err != nil {
+		return nil, s.err
+	}
 	sep := "?"
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	full := dsn + sep + fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)",
+	full := dsn + sep + fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"+
+		"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)",
 		s.busyTimeout.Milliseconds())
 	db, err := sql.Open("sqlite", full)
 	if err != nil {
@@ -88,10 +102,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 // it open. It does not migrate: call Migrate. Every write transaction starts
 // with BEGIN IMMEDIATE, so concurrent writers queue on SQLite's busy
 // handler; give the pool a busy timeout (_pragma=busy_timeout(5000)), or a
-// single connection as Open does.
+// single connection as Open does. If an option is invalid, every method of
+// the Store returns an error saying so.
 func New(db *sql.DB, opts ...Option) *Store {
-	s := newStore(db, opts)
-	return s
+	return newStore(db, opts)
 }
 
 // DB returns the pool the Store runs on.
@@ -117,6 +131,9 @@ type querier interface {
 // upgrade. It commits only if fn and ctx are both fine, and rolls back
 // otherwise.
 func (s *Store) inWriteTx(ctx context.Context, fn func(q querier) error) (err error) {
+	if s.err != nil {
+		return s.err
+	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return wrapErr("connect", err)

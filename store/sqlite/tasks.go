@@ -82,6 +82,9 @@ const selectTasks = `
 // ListTasks returns the tasks of f.OrganizationID that match f, ordered by
 // domain, shop, variant and creation time (strings in byte order).
 func (s *Store) ListTasks(ctx context.Context, f taskcreate.TaskFilter) ([]taskcreate.Task, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
 	if err := taskcreate.ValidateTaskFilter(f); err != nil {
 		return nil, err
 	}
