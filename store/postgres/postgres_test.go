@@ -30,7 +30,7 @@ var (
 )
 
 // testPool returns the pool shared by every test of the package.
-func testPool(t *testing.T) *sql.DB {
+func testPool(t testing.TB) *sql.DB {
 	t.Helper()
 	url := testURL(t)
 	poolOnce.Do(func() {
@@ -47,7 +47,7 @@ func testPool(t *testing.T) *sql.DB {
 }
 
 // testURL returns the server's URL, or skips the test when none is set.
-func testURL(t *testing.T) string {
+func testURL(t testing.TB) string {
 	t.Helper()
 	url := os.Getenv(urlVariable)
 	if url == "" {
@@ -65,7 +65,7 @@ func TestMain(m *testing.M) {
 }
 
 // newSchema creates an empty schema for one test and drops it afterwards.
-func newSchema(t *testing.T) string {
+func newSchema(t testing.TB) string {
 	t.Helper()
 	db := testPool(t)
 	b := make([]byte, 6)
@@ -85,7 +85,7 @@ func newSchema(t *testing.T) string {
 }
 
 // newStore returns a migrated store on fresh tables in a schema of its own.
-func newStore(t *testing.T, opts ...postgres.Option) *postgres.Store {
+func newStore(t testing.TB, opts ...postgres.Option) *postgres.Store {
 	t.Helper()
 	schema := newSchema(t)
 	opts = append([]postgres.Option{

@@ -22,34 +22,37 @@ pair AS MATERIALIZED (
     FROM unnest((SELECT $7::text[]), (SELECT $8::text[])) WITH ORDINALITY AS p(shop_id, variant_id, pi)
     ORDER BY p.variant_id, p.shop_id
 ),
-matched AS MATERIALIZED (
-    -- One primary-key range scan per pair finds its rows of every requested
-    -- domain; a candidate without a row at its domain's latest date is
-    -- unmatched, and is counted as the rest. The lateral sub-select (kept
-    -- whole by OFFSET 0) makes the pairs the outer loop whatever the
-    -- planner believes of the table's size.
-    SELECT ((v.di - 1) * cardinality($7::text[]) + p.pi)::int AS ord, v.domain, p.shop_id, p.variant_id,
-           v.snapshot_date, v.recommended_qty, v.recommended_discount_pct, v.recommendation_confidence,
-           v.decision_vector_snapshot,
-           CASE
-               WHEN $3::float8 > 0 AND v.recommendation_confidence < $3::float8 THEN 'suppressed'
-               WHEN v.domain = 'markdown' AND coalesce(v.recommended_discount_pct, 0) <= 0 THEN 'skipped'
-               WHEN v.domain <> 'markdown' AND coalesce(v.recommended_qty, 0) <= 0 THEN 'skipped'
-               ELSE 'eligible'
-           END AS outcome
+found AS MATERIALIZED (
+    -- Each pair's rows from the earliest of the latest dates on, with one
+    -- primary-key range scan. The lateral sub-select (kept whole by OFFSET
+    -- 0) only knows the pair, so the primary key is the one index that
+    -- serves it, and the pairs are the outer loop whatever the planner
+    -- believes of the table's size.
+    SELECT p.pi, p.shop_id, p.variant_id, v.*
     FROM pair p
     CROSS JOIN LATERAL (
-        SELECT l.di, v.domain, v.snapshot_date, v.recommended_qty, v.recommended_discount_pct,
+        SELECT v.domain, v.snapshot_date, v.recommended_qty, v.recommended_discount_pct,
                v.recommendation_confidence, v.decision_vector_snapshot
         FROM {{.ActionVector}} v
-        JOIN latest l ON l.domain = v.domain AND l.snapshot_date = v.snapshot_date
         WHERE v.organization_id = $1::text AND v.variant_id = p.variant_id AND v.shop_id = p.shop_id
           AND v.snapshot_date >= (SELECT min(snapshot_date) FROM latest)
-          -- Bounds, not a list: the index checks them on its own entries,
-          -- so no row of another domain is read from the table.
-          AND v.domain BETWEEN (SELECT min(domain) FROM latest) AND (SELECT max(domain) FROM latest)
         OFFSET 0
     ) v
+),
+matched AS NOT MATERIALIZED (
+    -- The candidates with an action vector at their domain's latest date;
+    -- the others are unmatched, and are counted as the rest.
+    SELECT ((l.di - 1) * cardinality($7::text[]) + f.pi)::int AS ord, l.domain, f.shop_id, f.variant_id,
+           f.snapshot_date, f.recommended_qty, f.recommended_discount_pct, f.recommendation_confidence,
+           f.decision_vector_snapshot,
+           CASE
+               WHEN $3::float8 > 0 AND f.recommendation_confidence < $3::float8 THEN 'suppressed'
+               WHEN l.domain = 'markdown' AND coalesce(f.recommended_discount_pct, 0) <= 0 THEN 'skipped'
+               WHEN l.domain <> 'markdown' AND coalesce(f.recommended_qty, 0) <= 0 THEN 'skipped'
+               ELSE 'eligible'
+           END AS outcome
+    FROM found f
+    JOIN latest l ON l.domain = f.domain AND l.snapshot_date = f.snapshot_date
 ),
 upserted AS (
     INSERT INTO {{.Tasks}} AS t (id, organization_id, source_type, domain, shop_id, variant_id, status, priority,
