@@ -167,7 +167,7 @@ func (s *Service) materialize(ctx context.Context, b *Batch) (Outcome, error) {
 		if err := ctx.Err(); err != nil {
 			return Outcome{}, fmt.Errorf("taskcreate: %w", err)
 		}
-		if b.Len() == 0 {
+		if attempt == 1 && b.Len() == 0 {
 			return Outcome{}, nil // nothing to read or write
 		}
 		out, err := s.store.MaterializeTasks(ctx, b)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -232,4 +233,31 @@ func TestInvalidTableNamesAreRejected(t *testing.T) {
 	}
 	_, err := postgres.Open(t.Context(), "postgres://unused", postgres.WithActionVectorTable("gold lakebase.action_vector"))
 	assert.ErrorContains(t, err, "WithActionVectorTable")
+}
+
+// A connection lost during a statement that commits on its own may have
+// committed: it is not retried. Lost inside the store's own transaction,
+// nothing was committed: it is.
+func TestLostConnectionsAreRetriedOnlyBeforeCommit(t *testing.T) {
+	t.Run("single statement", func(t *testing.T) {
+		db, mock := newMock(t)
+		mock.ExpectQuery(materializeSQL).WillReturnError(io.ErrUnexpectedEOF)
+		_, err := taskcreate.New(postgres.New(db), taskcreate.WithRetry(3, time.Millisecond)).CreateTasks(t.Context(), request())
+		require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+		assert.NotErrorIs(t, err, taskcreate.ErrTransient)
+	})
+	t.Run("statement in the store's transaction", func(t *testing.T) {
+		db, mock := newMock(t)
+		mock.ExpectBegin()
+		mock.ExpectQuery(materializeSQL).WillReturnError(io.ErrUnexpectedEOF)
+		mock.ExpectRollback()
+		mock.ExpectBegin()
+		mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(2))
+		mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(2))
+		mock.ExpectCommit()
+		res, err := taskcreate.New(postgres.New(db, postgres.WithChunkSize(2)), taskcreate.WithRetry(3, time.Millisecond)).
+			CreateTasks(t.Context(), request())
+		require.NoError(t, err)
+		assert.Equal(t, 4, res.Created)
+	})
 }

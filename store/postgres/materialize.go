@@ -20,14 +20,22 @@ func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (task
 		return taskcreate.Outcome{}, nil
 	}
 	if b.Len() <= s.chunkSize {
-		return s.materializeChunk(ctx, s.queryer(), b)
+		out, err := s.materializeChunk(ctx, s.queryer(), b)
+		switch {
+		case err == nil:
+			return out, nil
+		case s.tx == nil:
+			return taskcreate.Outcome{}, wrapErr("materialize tasks", err, true)
+		default:
+			return taskcreate.Outcome{}, s.wrapErr("materialize tasks", err)
+		}
 	}
 	var total taskcreate.Outcome
 	err := s.inTx(ctx, func(q querier) error {
 		for _, chunk := range b.Chunks(s.chunkSize) {
 			out, err := s.materializeChunk(ctx, q, chunk)
 			if err != nil {
-				return err
+				return s.wrapErr("materialize tasks", err)
 			}
 			total = total.Add(out)
 		}
@@ -44,10 +52,10 @@ func (s *Store) materializeChunk(ctx context.Context, q querier, b *taskcreate.B
 	err = q.QueryRowContext(ctx, s.sql.materialize, materializeArgs(b)...).
 		Scan(&out.Unmatched, &out.Suppressed, &out.Skipped, &eligible, &written, &created)
 	if err != nil {
-		return taskcreate.Outcome{}, s.wrapErr("materialize tasks", err)
+		return taskcreate.Outcome{}, err // wrapped by the caller, which knows whether it commits
 	}
 	if written != eligible || created > eligible {
-		return taskcreate.Outcome{}, fmt.Errorf("postgres: upsert wrote %d tasks (%d created) for %d eligible candidates", written, created, eligible)
+		return taskcreate.Outcome{}, fmt.Errorf("upsert wrote %d tasks (%d created) for %d eligible candidates", written, created, eligible)
 	}
 	out.Created, out.Updated = created, eligible-created
 	return out, nil

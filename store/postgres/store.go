@@ -98,7 +98,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	s.ownsDB = true
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, wrapErr("connect", err)
+		return nil, wrapErr("connect", err, false)
 	}
 	if err := s.Migrate(ctx); err != nil {
 		db.Close()
@@ -187,12 +187,16 @@ func (s *Store) wrapErr(step string, err error) error {
 	if s.tx != nil {
 		return fmt.Errorf("postgres: %s: %w", step, err)
 	}
-	return wrapErr(step, err)
+	return wrapErr(step, err, false)
 }
 
-func wrapErr(step string, err error) error {
+// wrapErr names the failed step and marks errors a retry may cure.
+// selfCommitting says the statement commits on its own (autocommit): when
+// its connection is lost, whether it committed is unknown, so it is retried
+// only if nothing was sent.
+func wrapErr(step string, err error, selfCommitting bool) error {
 	err = fmt.Errorf("postgres: %s: %w", step, err)
-	if isTransient(err) {
+	if isTransient(err, selfCommitting) {
 		return taskcreate.MarkTransient(err)
 	}
 	return err
@@ -207,9 +211,10 @@ const (
 	duplicateObject      = "42710"
 )
 
-// isTransient reports serialization failures, deadlocks and connections
-// lost before commit (the server rolls their transaction back).
-func isTransient(err error) bool {
+// isTransient reports serialization failures, deadlocks, the server
+// ending the session (it rolls the transaction back) and, unless
+// selfCommitting, connections lost before commit.
+func isTransient(err error, selfCommitting bool) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch {
@@ -222,9 +227,12 @@ func isTransient(err error) bool {
 		}
 		return false
 	}
+	if pgconn.SafeToRetry(err) {
+		return true // nothing reached the server
+	}
 	var netErr net.Error
-	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
-		errors.As(err, &netErr) || pgconn.SafeToRetry(err)
+	lost := errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.As(err, &netErr)
+	return lost && !selfCommitting
 }
 
 func hasCode(err error, code string) bool {
