@@ -243,6 +243,24 @@ func testDuplicatesAreCollapsed(t *testing.T, s suite) {
 	wantKeys(t, fx.tasks(acme), "markdown/s2/v1", "restock/s1/v1")
 }
 
+func testIdentifiersAreOpaque(t *testing.T, s suite) {
+	fx := s.fixture(t)
+	// Quotes, backslashes, SQL wildcards and JSON escapes are ordinary
+	// characters of an identifier: nothing may parse them.
+	org := `o'rg "1" \ %_`
+	first := vector(org, restock, `shop "a"`, `var\1`, day(1))
+	second := vector(org, restock, "shop'b", `v%_[1]{"x":1}`, day(1))
+	fx.put(first, second)
+	res, at := fx.create(request(org, `run "1"`, 0, []taskcreate.Domain{restock},
+		position(`shop "a"`, `var\1`), position("shop'b", `v%_[1]{"x":1}`), position(`shop "a"`, "var")))
+	wantResult(t, "CreateTasks", res, `run "1"`, taskcreate.Outcome{Created: 2, Unmatched: 1})
+	// Pairs in key order: `shop "a"`/var (unmatched), `shop "a"`/`var\1`, shop'b.
+	wantTasks(t, "tasks after the call", []taskcreate.Task{
+		taskFrom(first, sequenceID(1), `run "1"`, taskcreate.PriorityMedium, at),
+		taskFrom(second, sequenceID(2), `run "1"`, taskcreate.PriorityMedium, at),
+	}, fx.tasks(org))
+}
+
 func testEmptyPerimeter(t *testing.T, s suite) {
 	fx := s.fixture(t)
 	fx.put(vector(acme, restock, "s1", "v1", day(1)))

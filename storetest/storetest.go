@@ -120,6 +120,7 @@ var groups = []struct {
 		{"SkippedWithoutDiscount", testSkippedWithoutDiscount},
 		{"DuplicatesAreCollapsed", testDuplicatesAreCollapsed},
 		{"EmptyPerimeter", testEmptyPerimeter},
+		{"IdentifiersAreOpaque", testIdentifiersAreOpaque},
 	}},
 	{"Upsert", []testCase{
 		{"CreatesOpenTasksWithProposedIDs", testCreatesOpenTasksWithProposedIDs},

@@ -106,7 +106,7 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// appendJSONNumber appends *f, or null.
+// appendJSONFloat appends *f, or null.
 func appendJSONFloat(dst []byte, f *float64) []byte {
 	if f == nil {
 		return append(dst, "null"...)

@@ -17,8 +17,9 @@ import (
 )
 
 // DefaultMaxBodyBytes is the largest request body accepted unless
-// Options.MaxBodyBytes says otherwise: room for a perimeter of about a
-// million pairs.
+// Options.MaxBodyBytes says otherwise: room for a perimeter of about
+// 650,000 pairs of UUID-shaped ids (about 100 bytes of JSON each). Raise it
+// to accept perimeters up to taskcreate.DefaultMaxPerimeter.
 const DefaultMaxBodyBytes = 64 << 20
 
 // Options configures the handler NewHandler returns.
