@@ -162,14 +162,14 @@ func (s *Service) proposeIDs(n int) ([]uuid.UUID, error) {
 // materialize hands b to the store, retrying transient errors with backoff
 // while ctx allows.
 func (s *Service) materialize(ctx context.Context, b *Batch) (Outcome, error) {
+	if err := ctx.Err(); err != nil {
+		return Outcome{}, fmt.Errorf("taskcreate: %w", err)
+	}
+	if b.Len() == 0 {
+		return Outcome{}, nil // nothing to read or write
+	}
 	backoff := s.backoff
 	for attempt := 1; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return Outcome{}, fmt.Errorf("taskcreate: %w", err)
-		}
-		if attempt == 1 && b.Len() == 0 {
-			return Outcome{}, nil // nothing to read or write
-		}
 		out, err := s.store.MaterializeTasks(ctx, b)
 		switch {
 		case err == nil:

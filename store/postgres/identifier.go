@@ -54,13 +54,5 @@ func (n tableName) sibling(suffix string) tableName {
 	return tableName{schema: n.schema, table: n.table + suffix}
 }
 
-// String returns the name as configured.
-func (n tableName) String() string {
-	if n.schema == "" {
-		return n.table
-	}
-	return n.schema + "." + n.table
-}
-
 // quoteIdent quotes a validated identifier part.
 func quoteIdent(s string) string { return `"` + s + `"` }

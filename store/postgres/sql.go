@@ -15,8 +15,6 @@ type names struct {
 	OpenKeyIndex string // index names are unqualified: they live in their table's schema
 	RunIndex     string
 	LatestIndex  string
-
-	actionVector tableName // for the existence check in Migrate
 }
 
 func newNames(tasks, actionVector string) (names, error) {
@@ -35,7 +33,6 @@ func newNames(tasks, actionVector string) (names, error) {
 		OpenKeyIndex: quoteIdent(t.table + "_open_key"),
 		RunIndex:     quoteIdent(t.table + "_run_idx"),
 		LatestIndex:  quoteIdent(av.table + "_latest_idx"),
-		actionVector: av,
 	}, nil
 }
 
