@@ -56,6 +56,25 @@ func (b *Batch) Candidate(i int) Candidate {
 	return Candidate{Domain: b.Domains[i/len(b.Pairs)], ShopID: p.ShopID, VariantID: p.VariantID, ProposedID: b.ProposedIDs[i]}
 }
 
+// PairsByVariant returns the places in b.Pairs of the pairs sorted by
+// (VariantID, ShopID), the order of the action-vector primary key: a store
+// that looks the pairs up in this order reads neighbouring rows one after
+// the other.
+func (b *Batch) PairsByVariant() []int {
+	order := make([]int, len(b.Pairs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int {
+		p, q := b.Pairs[i], b.Pairs[j]
+		if c := cmp.Compare(p.VariantID, q.VariantID); c != 0 {
+			return c
+		}
+		return cmp.Compare(p.ShopID, q.ShopID)
+	})
+	return order
+}
+
 // Candidates yields every candidate in key order.
 func (b *Batch) Candidates() iter.Seq2[int, Candidate] {
 	return func(yield func(int, Candidate) bool) {

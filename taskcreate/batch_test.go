@@ -62,3 +62,15 @@ func TestChunksStopWhenAsked(t *testing.T) {
 	}
 	assert.Equal(t, 2, n)
 }
+
+func TestPairsByVariant(t *testing.T) {
+	b := &taskcreate.Batch{Pairs: []taskcreate.Pair{ // in key order: by shop, then variant
+		{ShopID: "s1", VariantID: "v2"},
+		{ShopID: "s1", VariantID: "v3"},
+		{ShopID: "s2", VariantID: "v1"},
+		{ShopID: "s2", VariantID: "v2"},
+		{ShopID: "s3", VariantID: "v1"},
+	}}
+	assert.Equal(t, []int{2, 4, 0, 3, 1}, b.PairsByVariant(), "places of (v1,s2) (v1,s3) (v2,s1) (v2,s2) (v3,s1)")
+	assert.Empty(t, (&taskcreate.Batch{}).PairsByVariant())
+}

@@ -61,8 +61,10 @@ func (s *Store) materializeChunk(ctx context.Context, q querier, b *taskcreate.B
 	return out, nil
 }
 
-// materializeArgs returns the parameters $1 to $9 of the materialize
-// statement for b.
+// materializeArgs returns the parameters $1 to $10 of the materialize
+// statement for b. The pairs go in the order of the action-vector primary
+// key, (variant, shop), in which the statement looks them up, each with its
+// 1-based place in the batch ($10), which places its candidates in key order.
 func materializeArgs(b *taskcreate.Batch) []any {
 	domains := make([]string, len(b.Domains))
 	for i, d := range b.Domains {
@@ -70,11 +72,12 @@ func materializeArgs(b *taskcreate.Batch) []any {
 	}
 	shops := make([]string, len(b.Pairs))
 	variants := make([]string, len(b.Pairs))
-	for i, p := range b.Pairs {
-		shops[i], variants[i] = p.ShopID, p.VariantID
+	places := make([]int32, len(b.Pairs)) // $10 is int[]: 4 bytes each
+	for j, i := range b.PairsByVariant() {
+		shops[j], variants[j], places[j] = b.Pairs[i].ShopID, b.Pairs[i].VariantID, int32(i+1)
 	}
 	return []any{b.OrganizationID, b.WorkflowRunID, b.MinConfidence, string(b.Priority), b.Now,
-		domains, shops, variants, uuidArray(b.ProposedIDs)}
+		domains, shops, variants, uuidArray(b.ProposedIDs), places}
 }
 
 // uuidArray hands ids to pgx as [16]byte values, which it encodes in

@@ -13,7 +13,14 @@
 //
 // A CreateTasks call is one write transaction (BEGIN IMMEDIATE): the pairs
 // go in through json_each, a chunk of pairs per statement, each looked up
-// with one primary-key range scan for all its domains; the candidates with
-// an action vector land in a temporary table, then one statement upserts
-// the eligible ones in key order and one tallies the outcomes.
+// with one primary-key range scan for all its domains; the eligible
+// candidates land in a temporary table, then one statement upserts them in
+// key order and one counts the tasks created.
+//
+// The classifying statement counts suppressed, skipped and eligible
+// candidates through actionvector_tasks_classified, a function this package
+// registers with the modernc.org/sqlite driver when it is imported: it
+// exists on every connection the driver opens afterwards, so a pool handed
+// to New must be opened by a program that imports this package, and the
+// name is taken.
 package sqlite

@@ -51,6 +51,8 @@ func newStore(db *sql.DB, opts []Option) *Store {
 		opt(s)
 	}
 	switch {
+	case registerErr != nil:
+		s.err = registerErr
 	case s.now == nil:
 		s.err = errors.New("sqlite: WithClock: nil clock")
 	case s.busyTimeout < 0:

@@ -30,3 +30,16 @@ func TestInvalidOptionsAreReported(t *testing.T) {
 		})
 	}
 }
+
+func TestTallyFunctionRefusesCallsOutsideCreateTasks(t *testing.T) {
+	s, err := tasksqlite.Open(t.Context(), ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var v any
+	err = s.DB().QueryRowContext(t.Context(), `SELECT actionvector_tasks_classified(123456789, 2)`).Scan(&v)
+	if err == nil || !strings.Contains(err.Error(), "no CreateTasks call has token 123456789") {
+		t.Fatalf("got %v, %v; want an error naming the unknown token", v, err)
+	}
+}

@@ -1,9 +1,10 @@
 -- One chunk of a batch, in one statement: classify every candidate against
 -- the latest snapshot of its domain, upsert the eligible ones in key order,
 -- and count. $1 organization, $2 workflow run, $3 min confidence, $4
--- priority of new tasks, $5 now, $6 domains, $7 shops and $8 variants (the
--- pairs), $9 the proposed ids: candidate i = (domain i / #pairs, pair
--- i % #pairs), ids in the same order.
+-- priority of new tasks, $5 now, $6 domains; $7 shops, $8 variants and $10
+-- places in the batch (1-based) of the pairs, sorted by (variant, shop); $9
+-- the proposed ids in batch order: candidate i (0-based) is domain i / #pairs
+-- with the pair at place i % #pairs + 1.
 --
 -- The arrays reach the planner only through scalar sub-selects, so it never
 -- sees their sizes: the plan is the same for ten pairs as for a million, and
@@ -17,10 +18,10 @@ WITH latest AS MATERIALIZED (
     FROM unnest((SELECT $6::text[])) WITH ORDINALITY AS d(domain, di)
 ),
 pair AS MATERIALIZED (
-    -- In primary-key order, so consecutive lookups read neighbouring pages.
+    -- The pairs come in primary-key order, (variant, shop), so consecutive
+    -- lookups read neighbouring pages; pi is a pair's place in the batch.
     SELECT p.shop_id, p.variant_id, p.pi
-    FROM unnest((SELECT $7::text[]), (SELECT $8::text[])) WITH ORDINALITY AS p(shop_id, variant_id, pi)
-    ORDER BY p.variant_id, p.shop_id
+    FROM unnest((SELECT $7::text[]), (SELECT $8::text[]), (SELECT $10::int[])) AS p(shop_id, variant_id, pi)
 ),
 found AS MATERIALIZED (
     -- Each pair's rows from the earliest of the latest dates on, with one
