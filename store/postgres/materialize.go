@@ -65,6 +65,8 @@ func (s *Store) materializeChunk(ctx context.Context, q querier, b *taskcreate.B
 // statement for b. The pairs go in the order of the action-vector primary
 // key, (variant, shop), in which the statement looks them up, each with its
 // 1-based place in the batch ($10), which places its candidates in key order.
+// The order is Go's byte order, the index's under the C collation and close
+// to it under others; only how near consecutive lookups fall depends on it.
 func materializeArgs(b *taskcreate.Batch) []any {
 	domains := make([]string, len(b.Domains))
 	for i, d := range b.Domains {
