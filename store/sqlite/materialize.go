@@ -164,7 +164,7 @@ func tallyOf(token driver.Value) (*tally, error) {
 }
 
 // MaterializeTasks implements taskcreate.TaskStore.
-func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (out taskcreate.Outcome, err error) {
+func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
 	if s.err != nil {
 		return taskcreate.Outcome{}, s.err
 	}
@@ -182,7 +182,7 @@ func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (out 
 	defer tallies.Delete(token)
 
 	var created int
-	err = s.inWriteTx(ctx, func(q querier) error {
+	err := s.inWriteTx(ctx, func(q querier) error {
 		if _, err := q.ExecContext(ctx, createCandidateTable); err != nil {
 			return wrapErr("create candidate table", err)
 		}
