@@ -85,26 +85,43 @@ func (fe *fieldErrors) err() error {
 	return &ValidationError{Fields: fe.list}
 }
 
-// checkID applies the identifier rule shared by every ID field: required
+// idProblem returns the code and message of what breaks the identifier rule
+// shared by every ID field, or an empty code if s keeps it: required
 // (non-empty after trimming), at most MaxIDBytes bytes, valid UTF-8, no
 // control characters. The value itself is never trimmed.
-func (fe *fieldErrors) checkID(field, s string) {
+func idProblem(s string) (code, message string) {
 	switch {
 	case strings.TrimSpace(s) == "":
-		fe.add(field, CodeMissingRequiredField, "is required")
+		return CodeMissingRequiredField, "is required"
 	case len(s) > MaxIDBytes:
-		fe.add(field, CodeValidationError, "must be at most %d bytes, got %d", MaxIDBytes, len(s))
+		return CodeValidationError, fmt.Sprintf("must be at most %d bytes, got %d", MaxIDBytes, len(s))
 	case !utf8.ValidString(s):
-		fe.add(field, CodeValidationError, "must be valid UTF-8")
+		return CodeValidationError, "must be valid UTF-8"
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		fe.add(field, CodeValidationError, "must not contain control characters")
+		return CodeValidationError, "must not contain control characters"
+	}
+	return "", ""
+}
+
+// checkID applies the identifier rule to field.
+func (fe *fieldErrors) checkID(field, s string) {
+	if code, msg := idProblem(s); code != "" {
+		fe.add(field, code, "%s", msg)
 	}
 }
 
-func (fe *fieldErrors) checkFinite(field string, v *float64) {
-	if v != nil && (math.IsNaN(*v) || math.IsInf(*v, 0)) {
-		fe.add(field, CodeValidationError, "must be a finite number")
+// checkIDAt applies the identifier rule to the field list[i].name ("[i].name"
+// when list is empty), and builds that path only for a wrong value: a
+// perimeter holds up to a million pairs, nearly always all fine.
+func (fe *fieldErrors) checkIDAt(list string, i int, name, s string) {
+	if code, msg := idProblem(s); code != "" {
+		fe.add(fmt.Sprintf("%s[%d].%s", list, i, name), code, "%s", msg)
 	}
+}
+
+// finite reports whether v is absent or a finite number.
+func finite(v *float64) bool {
+	return v == nil || !math.IsNaN(*v) && !math.IsInf(*v, 0)
 }
 
 // checkRequest validates req against the rules of the package documentation.
@@ -138,8 +155,8 @@ func checkRequest(req *Request, maxPerimeter int) error {
 		fe.add("perimeter", CodeValidationError, "must have at most %d pairs, got %d", maxPerimeter, len(req.Perimeter))
 	} else {
 		for i, p := range req.Perimeter {
-			fe.checkID(fmt.Sprintf("perimeter[%d].variantId", i), p.VariantID)
-			fe.checkID(fmt.Sprintf("perimeter[%d].shopId", i), p.ShopID)
+			fe.checkIDAt("perimeter", i, "variantId", p.VariantID)
+			fe.checkIDAt("perimeter", i, "shopId", p.ShopID)
 			if fe.truncated {
 				break
 			}
@@ -155,9 +172,9 @@ func ValidateActionVectors(rows []ActionVector) error {
 	var fe fieldErrors
 	for i, v := range rows {
 		at := func(field string) string { return fmt.Sprintf("[%d].%s", i, field) }
-		fe.checkID(at("organizationId"), v.OrganizationID)
-		fe.checkID(at("variantId"), v.VariantID)
-		fe.checkID(at("shopId"), v.ShopID)
+		fe.checkIDAt("", i, "organizationId", v.OrganizationID)
+		fe.checkIDAt("", i, "variantId", v.VariantID)
+		fe.checkIDAt("", i, "shopId", v.ShopID)
 		if v.SnapshotDate.IsZero() {
 			fe.add(at("snapshotDate"), CodeMissingRequiredField, "is required")
 		} else if y := v.SnapshotDate.Year(); y < 1 || y > 9999 {
@@ -170,8 +187,12 @@ func ValidateActionVectors(rows []ActionVector) error {
 		if q := v.RecommendedQty; q != nil && (*q < math.MinInt32 || *q > math.MaxInt32) {
 			fe.add(at("recommendedQty"), CodeValidationError, "must fit in 32 bits")
 		}
-		fe.checkFinite(at("recommendedDiscountPct"), v.RecommendedDiscountPct)
-		fe.checkFinite(at("confidence"), v.Confidence)
+		if !finite(v.RecommendedDiscountPct) {
+			fe.add(at("recommendedDiscountPct"), CodeValidationError, "must be a finite number")
+		}
+		if !finite(v.Confidence) {
+			fe.add(at("confidence"), CodeValidationError, "must be a finite number")
+		}
 		switch {
 		case len(v.Snapshot) == 0:
 			fe.add(at("snapshot"), CodeMissingRequiredField, "is required")

@@ -128,17 +128,18 @@ func TestValidationErrorIsBounded(t *testing.T) {
 }
 
 func TestValidateActionVectors(t *testing.T) {
-	qty, big, nan := 3, math.MaxInt32+1, math.NaN()
+	qty, big, nan, inf := 3, math.MaxInt32+1, math.NaN(), math.Inf(1)
 	good := taskcreate.ActionVector{OrganizationID: "o", VariantID: "v", ShopID: "s", Domain: taskcreate.Restock,
 		SnapshotDate: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), RecommendedQty: &qty, Snapshot: json.RawMessage(`{"why":1}`)}
 	require.NoError(t, taskcreate.ValidateActionVectors([]taskcreate.ActionVector{good}))
 
 	bad := taskcreate.ActionVector{OrganizationID: "o", ShopID: "s", Domain: "pricing", RecommendedQty: &big,
-		Confidence: &nan, Snapshot: json.RawMessage(`{"why":`)}
+		RecommendedDiscountPct: &inf, Confidence: &nan, Snapshot: json.RawMessage(`{"why":`)}
 	err := taskcreate.ValidateActionVectors([]taskcreate.ActionVector{good, bad})
 	assert.Equal(t, []string{
 		"[1].variantId=MISSING_REQUIRED_FIELD", "[1].snapshotDate=MISSING_REQUIRED_FIELD", "[1].domain=VALIDATION_ERROR",
-		"[1].recommendedQty=VALIDATION_ERROR", "[1].confidence=VALIDATION_ERROR", "[1].snapshot=VALIDATION_ERROR",
+		"[1].recommendedQty=VALIDATION_ERROR", "[1].recommendedDiscountPct=VALIDATION_ERROR",
+		"[1].confidence=VALIDATION_ERROR", "[1].snapshot=VALIDATION_ERROR",
 	}, fieldCodes(t, err))
 
 	noSnapshot := good
