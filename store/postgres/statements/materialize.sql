@@ -23,37 +23,37 @@ pair AS MATERIALIZED (
     SELECT p.shop_id, p.variant_id, p.pi
     FROM unnest((SELECT $7::text[]), (SELECT $8::text[]), (SELECT $10::int[])) AS p(shop_id, variant_id, pi)
 ),
-found AS MATERIALIZED (
-    -- Each pair's rows from the earliest of the latest dates on, with one
-    -- primary-key range scan. The lateral sub-select (kept whole by OFFSET
-    -- 0) only knows the pair, so the primary key is the one index that
-    -- serves it, and the pairs are the outer loop whatever the planner
-    -- believes of the table's size.
-    SELECT p.pi, p.shop_id, p.variant_id, v.*
+matched AS MATERIALIZED (
+    -- The candidates with an action vector at their domain's latest date,
+    -- classified; the other candidates are unmatched, and are counted as
+    -- the rest. Each pair's rows come from one primary-key range scan: the
+    -- lateral sub-select (kept whole by OFFSET 0) only knows the pair, so
+    -- the primary key is the one index that serves it, and the pairs are
+    -- the outer loop whatever the planner believes of the table's size. A
+    -- row is checked against its domain's latest date through the
+    -- requested domains ($6) and their latest dates as arrays, computed
+    -- once, so no join is left to plan. Only eligible rows keep their
+    -- evidence, the one wide column.
+    SELECT ((r.di - 1) * cardinality($7::text[]) + p.pi)::int AS ord, r.domain, p.shop_id, p.variant_id,
+           r.snapshot_date, r.recommended_qty, r.recommended_discount_pct, r.recommendation_confidence,
+           r.outcome, CASE WHEN r.outcome = 'eligible' THEN r.decision_vector_snapshot END AS decision_vector_snapshot
     FROM pair p
     CROSS JOIN LATERAL (
-        SELECT v.domain, v.snapshot_date, v.recommended_qty, v.recommended_discount_pct,
-               v.recommendation_confidence, v.decision_vector_snapshot
+        SELECT v.domain, d.di, v.snapshot_date, v.recommended_qty, v.recommended_discount_pct,
+               v.recommendation_confidence, v.decision_vector_snapshot,
+               CASE
+                   WHEN $3::float8 > 0 AND v.recommendation_confidence < $3::float8 THEN 'suppressed'
+                   WHEN v.domain = 'markdown' AND coalesce(v.recommended_discount_pct, 0) <= 0 THEN 'skipped'
+                   WHEN v.domain <> 'markdown' AND coalesce(v.recommended_qty, 0) <= 0 THEN 'skipped'
+                   ELSE 'eligible'
+               END AS outcome
         FROM {{.ActionVector}} v
+        CROSS JOIN LATERAL (SELECT array_position((SELECT $6::text[]), v.domain) AS di) d
         WHERE v.organization_id = $1::text AND v.variant_id = p.variant_id AND v.shop_id = p.shop_id
           AND v.snapshot_date >= (SELECT min(snapshot_date) FROM latest)
+          AND v.snapshot_date = (SELECT array_agg(l.snapshot_date ORDER BY l.di) FROM latest l)[d.di]
         OFFSET 0
-    ) v
-),
-matched AS NOT MATERIALIZED (
-    -- The candidates with an action vector at their domain's latest date;
-    -- the others are unmatched, and are counted as the rest.
-    SELECT ((l.di - 1) * cardinality($7::text[]) + f.pi)::int AS ord, l.domain, f.shop_id, f.variant_id,
-           f.snapshot_date, f.recommended_qty, f.recommended_discount_pct, f.recommendation_confidence,
-           f.decision_vector_snapshot,
-           CASE
-               WHEN $3::float8 > 0 AND f.recommendation_confidence < $3::float8 THEN 'suppressed'
-               WHEN l.domain = 'markdown' AND coalesce(f.recommended_discount_pct, 0) <= 0 THEN 'skipped'
-               WHEN l.domain <> 'markdown' AND coalesce(f.recommended_qty, 0) <= 0 THEN 'skipped'
-               ELSE 'eligible'
-           END AS outcome
-    FROM found f
-    JOIN latest l ON l.domain = f.domain AND l.snapshot_date = f.snapshot_date
+    ) r
 ),
 upserted AS (
     INSERT INTO {{.Tasks}} AS t (id, organization_id, source_type, domain, shop_id, variant_id, status, priority,
