@@ -14,7 +14,8 @@
 //   - store/sqlite: the adapter on SQLite (modernc.org/sqlite, pure Go),
 //     for embedded use and for tests, including in-memory databases.
 //   - store/postgres: the adapter on PostgreSQL (pgx/v5 through
-//     database/sql), one statement per call, caller transactions.
+//     database/sql), one statement per call in a transaction, caller
+//     transactions.
 //   - storetest: the conformance suite every adapter runs.
 //   - examples/quickstart: a runnable program on an embedded database.
 //   - examples/server: the endpoint as a runnable server.
@@ -52,5 +53,6 @@
 // An invalid request returns a *taskcreate.ValidationError listing every
 // bad field by JSON path, matching taskcreate.ErrInvalidRequest, and touches
 // nothing. Transient store errors are retried; a cancelled context returns
-// an error matching ctx.Err(); any error means nothing was written.
+// an error matching ctx.Err(); any error means nothing was written, except
+// taskcreate.ErrOutcomeUnknown: the connection was lost while committing.
 package tasks

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -118,6 +119,107 @@ func testCancelDuringWrite(t *testing.T, s suite) {
 	}
 	wantTasks(t, "tasks after the cancelled call", before, fx.tasks(acme))
 	wantUsableAfterFailure(fx, req)
+}
+
+// cancelRounds is how many calls the cancel-anywhere case cancels.
+const cancelRounds = 200
+
+// testCancelAnywhere cancels calls at random points of their course, from
+// before the first statement to after the commit, and checks that what
+// each call reports is what the store holds: a success wrote all its
+// tasks, an error none of them, and only ErrOutcomeUnknown may leave either.
+func testCancelAnywhere(t *testing.T, s suite) {
+	const shops, variants = 10, 10 // 100 pairs; in two domains, 200 candidates, all eligible
+	fx := s.fixture(t)
+	domains := []taskcreate.Domain{restock, markdown}
+	var rows []taskcreate.ActionVector
+	var all []taskcreate.Pair
+	for i := range shops * variants {
+		shop, variant := fmt.Sprintf("shop-%02d", i%shops), fmt.Sprintf("variant-%03d", i/shops)
+		rows = append(rows, vector(acme, restock, shop, variant, day(1)), vector(acme, markdown, shop, variant, day(1)))
+		all = append(all, position(shop, variant))
+	}
+	fx.put(rows...)
+
+	// Calls over half the perimeter, uncancelled, set the time scale; with
+	// commits delayed by half of it, a good share of the cancellations
+	// land in a commit.
+	timed := func(run string) time.Duration {
+		start := time.Now()
+		fx.create(request(acme, run, 0, domains, all[:len(all)/2]...))
+		return time.Since(start)
+	}
+	took := timed("run-warm-up")
+	if s.features.DelayCommits != nil {
+		s.features.DelayCommits(t, fx.store, took/2)
+		took = timed("run-warm-up-delayed")
+	}
+
+	rng := rand.New(rand.NewPCG(10, 10))
+	var succeeded, failed, unknown, cancelledButCommitted int
+	for round := range cancelRounds {
+		run := fmt.Sprintf("run-cancel-%03d", round)
+		// A random half of the perimeter, so calls both create and update.
+		var ps []taskcreate.Pair
+		for _, p := range all {
+			if rng.IntN(2) == 0 {
+				ps = append(ps, p)
+			}
+		}
+		want := len(domains) * len(ps)
+		at := fx.clock.tick()
+		ctx, cancel := context.WithCancel(fx.ctx)
+		timer := time.AfterFunc(time.Duration(rng.Float64()*1.2*float64(took)), cancel)
+		res, err := fx.service(at).CreateTasks(ctx, request(acme, run, 0, domains, ps...))
+		cancelledFirst := ctx.Err() != nil
+		timer.Stop()
+		cancel()
+
+		owned := fx.list(taskcreate.TaskFilter{OrganizationID: acme, WorkflowRunID: run})
+		createdHere := 0
+		for _, task := range owned {
+			if task.CreatedAt.Equal(stamp(at)) {
+				createdHere++
+			}
+		}
+		what := fmt.Sprintf("round %d (%d candidates)", round, want)
+		switch {
+		case err == nil:
+			succeeded++
+			if cancelledFirst {
+				cancelledButCommitted++
+			}
+			wantEqual(t, what+": created+updated of a successful call", want, res.Created+res.Updated)
+			wantEqual(t, what+": tasks the successful call owns", want, len(owned))
+			wantEqual(t, what+": tasks the successful call created", res.Created, createdHere)
+		case errors.Is(err, taskcreate.ErrOutcomeUnknown):
+			unknown++
+			if len(owned) != 0 && len(owned) != want {
+				t.Fatalf("%s: a call whose outcome is unknown left %d of its %d tasks: a partial write", what, len(owned), want)
+			}
+		default:
+			failed++
+			wantErrorIs(t, err, context.Canceled, what+": a failed call")
+			if len(owned) != 0 {
+				t.Fatalf("%s: CreateTasks returned %v, but %d tasks carry its run (%d created by it)", what, err, len(owned), createdHere)
+			}
+		}
+	}
+	t.Logf("%d cancelled calls: %d succeeded (%d of them cancelled while committing), %d failed, %d with an unknown outcome (time scale %v, delayed commits: %v)",
+		cancelRounds, succeeded, cancelledButCommitted, failed, unknown, took, s.features.DelayCommits != nil)
+	if succeeded == 0 || failed == 0 {
+		t.Fatalf("want calls cancelled both before and after their work was done, got %d successes and %d failures", succeeded, failed)
+	}
+	if s.features.DelayCommits != nil && cancelledButCommitted == 0 {
+		t.Fatalf("no call was cancelled while committing, though commits were delayed by %v", took/2)
+	}
+	seen := map[taskKey]bool{}
+	for _, task := range fx.list(taskcreate.TaskFilter{OrganizationID: acme, Statuses: []taskcreate.Status{taskcreate.StatusOpen}}) {
+		if seen[keyOf(task)] {
+			t.Fatalf("two open tasks for %s", describeTask(task))
+		}
+		seen[keyOf(task)] = true
+	}
 }
 
 func testCancelledBeforeCall(t *testing.T, s suite) {

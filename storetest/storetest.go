@@ -31,6 +31,7 @@ package storetest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/actionvector/tasks/taskcreate"
 	"github.com/google/uuid"
@@ -61,6 +62,11 @@ type Features struct {
 	// go on (stores whose statements are cancelled by the context may
 	// return a no-op).
 	StallTaskWrites func(t *testing.T, s Store, shopID string) (reached <-chan struct{}, release func())
+
+	// DelayCommits arranges that, from now on, every transaction of s that
+	// wrote a task takes d longer to commit, after its work is done: it
+	// widens the window in which a cancelled context meets a commit.
+	DelayCommits func(t *testing.T, s Store, d time.Duration)
 }
 
 // Run runs the whole suite against the stores newStore returns, with no
@@ -137,6 +143,7 @@ var groups = []struct {
 	{"Atomicity", []testCase{
 		{"FailedWriteRollsBack", testFailedWriteRollsBack},
 		{"CancelDuringWrite", testCancelDuringWrite},
+		{"CancelAnywhere", testCancelAnywhere},
 		{"CancelledBeforeCall", testCancelledBeforeCall},
 		{"CancelledContextAtPort", testCancelledContextAtPort},
 		{"InvalidRequestWritesNothing", testInvalidRequestWritesNothing},

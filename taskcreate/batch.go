@@ -15,9 +15,12 @@ import (
 type TaskStore interface {
 	// MaterializeTasks applies the rules of the package documentation to
 	// every candidate of b, in one transaction, and reports what happened
-	// to each. It writes nothing unless it returns a nil error. Errors a
-	// retry may cure (serialization failure, deadlock, busy database) are
-	// wrapped with MarkTransient.
+	// to each. It writes nothing unless it returns a nil error, or an error
+	// marked with MarkOutcomeUnknown when the connection was lost during
+	// the commit. Once the work is done and ctx is still live, the commit
+	// must run to its end whatever ctx does next. Errors a retry may cure
+	// (serialization failure, deadlock, busy database) are wrapped with
+	// MarkTransient.
 	MaterializeTasks(ctx context.Context, b *Batch) (Outcome, error)
 }
 

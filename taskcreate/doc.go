@@ -54,7 +54,10 @@
 // Created+Updated+Suppressed+Skipped+Unmatched is the number of candidates.
 //
 // A call commits everything or nothing: a store error or a cancelled context
-// leaves no task written or changed. Repeating a call creates nothing and
+// leaves no task written or changed. The one error after which tasks may
+// have been written matches ErrOutcomeUnknown: the connection was lost while
+// the transaction committed. A call whose work committed reports success,
+// even if its context ended meanwhile. Repeating a call creates nothing and
 // updates what the first call created or updated. Concurrent calls with
 // overlapping perimeters never leave two open tasks for one key and never
 // deadlock, because every store writes candidates in the same key order

@@ -7,6 +7,24 @@ import "errors"
 // them; adapters mark them with MarkTransient.
 var ErrTransient = errors.New("taskcreate: transient store error")
 
+// ErrOutcomeUnknown is matched by errors.Is when a call cannot know whether
+// its work was committed: the connection to the database was lost while the
+// transaction committed. It is the one error after which tasks may have been
+// written. Repeating the same call is safe: it refreshes what a committed
+// first attempt created. Services answer it apart from other failures
+// (taskhttp: 500 OUTCOME_UNKNOWN) and never retry it blindly as transient.
+var ErrOutcomeUnknown = errors.New("taskcreate: outcome unknown: the connection was lost while committing")
+
+// MarkOutcomeUnknown wraps err, an error of a commit whose result cannot be
+// known, so that errors.Is(err, ErrOutcomeUnknown) is true while errors.Is
+// and errors.As still reach err. It returns nil for a nil err.
+func MarkOutcomeUnknown(err error) error {
+	if err == nil {
+		return nil
+	}
+	return markedError{err: err, mark: ErrOutcomeUnknown, prefix: ErrOutcomeUnknown.Error() + ": "}
+}
+
 // ErrTaskNotFound is returned by a store's SetTaskStatus when the
 // organization has no task with that id.
 var ErrTaskNotFound = errors.New("taskcreate: task not found")
@@ -22,11 +40,15 @@ func MarkTransient(err error) error {
 	if err == nil {
 		return nil
 	}
-	return transientError{err}
+	return markedError{err: err, mark: ErrTransient}
 }
 
-type transientError struct{ err error }
+// markedError is err, matching mark with errors.Is too, its text prefixed.
+type markedError struct {
+	err, mark error
+	prefix    string
+}
 
-func (e transientError) Error() string        { return e.err.Error() }
-func (e transientError) Unwrap() error        { return e.err }
-func (e transientError) Is(target error) bool { return target == ErrTransient }
+func (e markedError) Error() string        { return e.prefix + e.err.Error() }
+func (e markedError) Unwrap() error        { return e.err }
+func (e markedError) Is(target error) bool { return target == e.mark }

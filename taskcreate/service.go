@@ -95,7 +95,9 @@ func New(store TaskStore, opts ...Option) *Service {
 // An invalid request returns a *ValidationError (errors.Is(err,
 // ErrInvalidRequest)) and touches nothing. A cancelled or expired ctx
 // returns an error matching ctx.Err() with errors.Is. On any error nothing
-// was written.
+// was written, except one matching ErrOutcomeUnknown: the connection was
+// lost while committing, and the call cannot know. A call whose work
+// committed returns its Result even if ctx ended meanwhile.
 func (s *Service) CreateTasks(ctx context.Context, req Request) (Result, error) {
 	b, err := s.prepare(req)
 	if err != nil {
@@ -174,6 +176,9 @@ func (s *Service) materialize(ctx context.Context, b *Batch) (Outcome, error) {
 		switch {
 		case err == nil:
 			return out, nil
+		case errors.Is(err, ErrOutcomeUnknown):
+			// Neither a retry nor the context's error would tell the truth.
+			return Outcome{}, fmt.Errorf("taskcreate: %w", err)
 		case ctx.Err() != nil && !errors.Is(err, ctx.Err()):
 			// The driver's own words for an interrupted statement; callers
 			// look for the context's error.

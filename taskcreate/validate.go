@@ -20,9 +20,11 @@ const (
 // MaxIDBytes is the longest identifier (organization, run, variant, shop) accepted, in bytes.
 const MaxIDBytes = 255
 
-// maxFieldErrors bounds the size of one ValidationError: a million bad pairs
-// must not turn into a million-entry error.
-const maxFieldErrors = 1000
+// MaxFieldErrors is the most FieldErrors one ValidationError lists, here and
+// in taskhttp's decoder: a million bad pairs must not turn into a
+// million-entry error. A longer list is cut, and its last entry (with the
+// empty field) says so.
+const MaxFieldErrors = 1000
 
 // ErrInvalidRequest is matched by errors.Is for every validation failure.
 var ErrInvalidRequest = errors.New("taskcreate: invalid request")
@@ -40,19 +42,29 @@ type ValidationError struct {
 	Fields []FieldError
 }
 
-func (e *ValidationError) Error() string {
+// Error returns the Summary, prefixed by the package's name.
+func (e *ValidationError) Error() string { return "taskcreate: " + e.Summary() }
+
+// Summary names the first three problems and counts the others, so one line
+// says what to fix: `invalid request: domains is required; perimeter[3].shopId
+// is required (and 2 more)`. taskhttp sends it as the error message.
+func (e *ValidationError) Summary() string {
 	var b strings.Builder
-	b.WriteString(ErrInvalidRequest.Error())
+	b.WriteString("invalid request")
 	for i, f := range e.Fields {
 		if i == 3 {
 			fmt.Fprintf(&b, " (and %d more)", len(e.Fields)-i)
 			break
 		}
-		sep := ", "
 		if i == 0 {
-			sep = ": "
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ") // messages may hold commas, as in a list of domains
 		}
-		fmt.Fprintf(&b, "%s%s %s", sep, f.Field, f.Message)
+		if f.Field != "" { // the input as a whole
+			b.WriteString(f.Field + " ")
+		}
+		b.WriteString(f.Message)
 	}
 	return b.String()
 }
@@ -60,14 +72,14 @@ func (e *ValidationError) Error() string {
 // Is makes errors.Is(err, ErrInvalidRequest) true.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalidRequest }
 
-// fieldErrors collects FieldErrors up to maxFieldErrors.
+// fieldErrors collects FieldErrors up to MaxFieldErrors.
 type fieldErrors struct {
 	list      []FieldError
 	truncated bool
 }
 
 func (fe *fieldErrors) add(field, code, format string, args ...any) {
-	if len(fe.list) >= maxFieldErrors {
+	if len(fe.list) >= MaxFieldErrors {
 		fe.truncated = true
 		return
 	}
@@ -80,7 +92,7 @@ func (fe *fieldErrors) err() error {
 	}
 	if fe.truncated {
 		fe.list[len(fe.list)-1] = FieldError{Field: "", Code: CodeValidationError,
-			Message: fmt.Sprintf("more than %d problems; only the first are listed", maxFieldErrors-1)}
+			Message: fmt.Sprintf("more than %d problems; only the first are listed", MaxFieldErrors-1)}
 	}
 	return &ValidationError{Fields: fe.list}
 }

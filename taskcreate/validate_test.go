@@ -3,6 +3,7 @@ package taskcreate_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -121,10 +122,34 @@ func TestValidationErrorIsBounded(t *testing.T) {
 	req.Perimeter = make([]taskcreate.Pair, 5000)
 	_, err := taskcreate.New(&fakeStore{}).CreateTasks(t.Context(), req)
 	codes := fieldCodes(t, err)
-	assert.Len(t, codes, 1000)
+	assert.Len(t, codes, taskcreate.MaxFieldErrors)
 	assert.Equal(t, "perimeter[0].variantId="+taskcreate.CodeMissingRequiredField, codes[0])
+	assert.Equal(t, "="+taskcreate.CodeValidationError, codes[len(codes)-1], "the last entry says the list is cut")
 	assert.Contains(t, err.Error(), "perimeter[0].variantId is required")
-	assert.Contains(t, err.Error(), "(and 997 more)")
+	assert.Contains(t, err.Error(), fmt.Sprintf("(and %d more)", taskcreate.MaxFieldErrors-3))
+}
+
+func TestValidationErrorSummary(t *testing.T) {
+	f := func(field, message string) taskcreate.FieldError {
+		return taskcreate.FieldError{Field: field, Code: taskcreate.CodeValidationError, Message: message}
+	}
+	tests := []struct {
+		fields []taskcreate.FieldError
+		want   string
+	}{
+		{nil, "invalid request"},
+		{[]taskcreate.FieldError{f("domains", "is required")}, "invalid request: domains is required"},
+		{[]taskcreate.FieldError{f("", "must be a JSON object, got an empty body")}, "invalid request: must be a JSON object, got an empty body"},
+		{[]taskcreate.FieldError{f("domains[0]", `must be one of "restock", "rebalance"`), f("b", "is bad"), f("c", "is bad")},
+			`invalid request: domains[0] must be one of "restock", "rebalance"; b is bad; c is bad`},
+		{[]taskcreate.FieldError{f("a", "is bad"), f("b", "is bad"), f("c", "is bad"), f("d", "is bad"), f("e", "is bad")},
+			"invalid request: a is bad; b is bad; c is bad (and 2 more)"},
+	}
+	for _, tt := range tests {
+		ve := &taskcreate.ValidationError{Fields: tt.fields}
+		assert.Equal(t, tt.want, ve.Summary())
+		assert.Equal(t, "taskcreate: "+tt.want, ve.Error())
+	}
 }
 
 func TestValidateActionVectors(t *testing.T) {

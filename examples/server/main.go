@@ -8,7 +8,10 @@
 // authenticate with "Authorization: Bearer $TASKS_INTERNAL_TOKEN"; the
 // server refuses to start without a token. With -demo it seeds the
 // recommendations that make the endpoint's reference request create two
-// tasks. SIGINT or SIGTERM stops it after in-flight requests finish.
+// tasks. It serves at most -max-calls calls at once and answers the others
+// 429 with Retry-After, opens at most -max-conns connections to PostgreSQL,
+// and answers any other path with a JSON 404. SIGINT or SIGTERM stops it
+// after in-flight requests finish.
 package main
 
 import (
@@ -67,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	dbPath := flags.String("db", "tasks.db", "SQLite database file, used when "+databaseURLEnv+" is not set")
 	demo := flags.Bool("demo", false, "seed the recommendations that make the reference request create two tasks")
 	shutdownTimeout := flags.Duration("shutdown-timeout", 15*time.Second, "how long in-flight requests may run after SIGINT or SIGTERM")
+	maxCalls := flags.Int("max-calls", 32, "most task-create calls served at once; beyond them callers get 429 with Retry-After")
+	maxConns := flags.Int("max-conns", postgres.DefaultMaxConns, "most connections to PostgreSQL")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -82,7 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	logger := slog.New(slog.NewTextHandler(stdout, nil))
 
-	store, database, err := openStore(ctx, getenv, *dbPath)
+	store, database, err := openStore(ctx, getenv, *dbPath, *maxConns)
 	if err != nil {
 		return err
 	}
@@ -94,9 +99,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 
 	handler, err := taskhttp.NewHandler(taskcreate.New(store), taskhttp.Options{
-		Token:   token,
-		Timeout: requestTimeout,
-		Logger:  logger,
+		Token:              token,
+		Timeout:            requestTimeout,
+		MaxConcurrentCalls: *maxCalls,
+		Logger:             logger,
 	})
 	if err != nil {
 		return err
@@ -105,6 +111,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// No method in the pattern: the handler answers other methods with its
 	// own JSON 405, like every other error.
 	mux.Handle(taskhttp.Path, handler)
+	// Every other path answers in the same envelope.
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { taskhttp.WriteError(w, taskhttp.ErrNotFound) }))
 
 	listener, err := new(net.ListenConfig).Listen(ctx, "tcp", *addr)
 	if err != nil {
@@ -147,11 +155,12 @@ type taskStore interface {
 }
 
 // openStore opens and migrates the database: PostgreSQL when DATABASE_URL is
-// set, else the SQLite file at sqlitePath. It also returns a description of
-// the database for the log, free of credentials.
-func openStore(ctx context.Context, getenv func(string) string, sqlitePath string) (taskStore, string, error) {
+// set, with at most maxConns connections, else the SQLite file at
+// sqlitePath. It also returns a description of the database for the log,
+// free of credentials.
+func openStore(ctx context.Context, getenv func(string) string, sqlitePath string, maxConns int) (taskStore, string, error) {
 	if url := getenv(databaseURLEnv); url != "" {
-		store, err := postgres.Open(ctx, url)
+		store, err := postgres.Open(ctx, url, postgres.WithMaxConns(maxConns))
 		if err != nil {
 			return nil, "", err
 		}

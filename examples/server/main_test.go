@@ -27,6 +27,8 @@ import (
 
 const testToken = "e2e-token-6f1c"
 
+const taskhttpPath = "/api/data-platform/workflow-actions/task-create"
+
 // seedBody and seedResponse are the endpoint's reference request and its
 // answer inside the success envelope.
 const (
@@ -41,7 +43,7 @@ var listeningAddr = regexp.MustCompile(`msg=listening addr=(\S+)`)
 // post sends the reference request to addr with token, the way its curl does.
 func post(t *testing.T, addr, token, body string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+addr+"/api/data-platform/workflow-actions/task-create", strings.NewReader(body))
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+addr+taskhttpPath, strings.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
@@ -102,16 +104,16 @@ func (b *syncBuffer) String() string {
 }
 
 // startInProcess runs the server in-process on a free port with the demo
-// data and returns its address and a function that stops it and returns
-// run's error.
-func startInProcess(t *testing.T, vars map[string]string) (addr string, out *syncBuffer, stop func() error) {
+// data and flags, and returns its address and a function that stops it and
+// returns run's error.
+func startInProcess(t *testing.T, vars map[string]string, flags ...string) (addr string, out *syncBuffer, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	t.Cleanup(cancel)
 	out = &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", ":memory:", "-demo"}, env(vars), out)
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-db", ":memory:", "-demo"}, flags...), env(vars), out)
 	}()
 	require.Eventually(t, func() bool {
 		m := listeningAddr.FindStringSubmatch(out.String())
@@ -143,26 +145,41 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	assert.NotContains(t, out.String(), testToken)
 }
 
+// postgresSchema creates a schema of its own on TASKS_TEST_POSTGRES_URL,
+// dropped when the test ends, and returns the URL that makes it the
+// server's search_path, and a pool on the server. Without the variable the
+// test skips.
+func postgresSchema(t *testing.T) (url, schema string, db *sql.DB) {
+	t.Helper()
+	base := os.Getenv("TASKS_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("TASKS_TEST_POSTGRES_URL is not set")
+	}
+	db, err := sql.Open("pgx", base)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() }) // cleanups run last first: after the drop below
+	schema = fmt.Sprintf("server_test_%d", time.Now().UnixNano())
+	_, err = db.ExecContext(t.Context(), "CREATE SCHEMA "+schema)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := db.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + schema, schema, db
+}
+
 // With DATABASE_URL set, the server runs on PostgreSQL: here on tables in a
 // schema of its own, named by the URL's search_path.
 func TestRunOnPostgres(t *testing.T) {
-	url := os.Getenv("TASKS_TEST_POSTGRES_URL")
-	if url == "" {
-		t.Skip("TASKS_TEST_POSTGRES_URL is not set")
-	}
-	db, err := sql.Open("pgx", url)
-	require.NoError(t, err)
-	defer db.Close()
-	schema := fmt.Sprintf("server_test_%d", time.Now().UnixNano())
-	_, err = db.ExecContext(t.Context(), "CREATE SCHEMA "+schema)
-	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-
-	addr, out, stop := startInProcess(t, map[string]string{tokenEnv: testToken, databaseURLEnv: url + sep + "search_path=" + schema})
+	url, schema, db := postgresSchema(t)
+	addr, out, stop := startInProcess(t, map[string]string{tokenEnv: testToken, databaseURLEnv: url})
 	resp, body := post(t, addr, testToken, seedBody)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, seedResponse, body)
@@ -173,6 +190,92 @@ func TestRunOnPostgres(t *testing.T) {
 	var tasks int
 	require.NoError(t, db.QueryRowContext(t.Context(), "SELECT count(*) FROM "+schema+".tasks").Scan(&tasks))
 	assert.Equal(t, 2, tasks, "the tasks are in PostgreSQL")
+}
+
+// Under a burst of clients far above its bounds, the server answers every
+// request with a success or a 429 to come back later: never a 500. Calls
+// beyond -max-calls are refused at once, and the pool never asks
+// PostgreSQL for more than -max-conns connections; with no bound on calls,
+// they all wait for a connection and succeed.
+func TestBurstOnPostgresIsAnsweredWith200Or429(t *testing.T) {
+	t.Run("default bounds", func(t *testing.T) { burst(t) })
+	t.Run("no bound on calls", func(t *testing.T) {
+		count := burst(t, "-max-calls", "0")
+		assert.Zero(t, count[http.StatusTooManyRequests], "with no bound on calls, none is refused")
+	})
+}
+
+// burst sends 500 reference requests at once to a server on PostgreSQL
+// started with flags, checks every answer is a 200 or a 429, and returns
+// how many of each there were.
+func burst(t *testing.T, flags ...string) map[int]int {
+	const clients = 500
+	url, _, _ := postgresSchema(t)
+	addr, _, stop := startInProcess(t, map[string]string{tokenEnv: testToken, databaseURLEnv: url}, flags...)
+	defer func() { require.NoError(t, stop()) }()
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	defer client.CloseIdleConnections()
+	statuses := make([]int, clients)
+	bodies := make([]string, clients)
+	retryAfter := make([]string, clients)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Go(func() {
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+addr+taskhttpPath, strings.NewReader(seedBody))
+			if err != nil {
+				bodies[i] = err.Error()
+				return
+			}
+			req.Header.Set("Authorization", "Bearer "+testToken)
+			req.Header.Set("Content-Type", "application/json")
+			<-start
+			resp, err := client.Do(req)
+			if err != nil {
+				bodies[i] = err.Error()
+				return
+			}
+			defer resp.Body.Close()
+			data, _ := io.ReadAll(resp.Body)
+			statuses[i], bodies[i], retryAfter[i] = resp.StatusCode, string(data), resp.Header.Get("Retry-After")
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	count := map[int]int{}
+	for i, status := range statuses {
+		count[status]++
+		switch status {
+		case http.StatusOK:
+		case http.StatusTooManyRequests:
+			assert.Contains(t, bodies[i], `"errorCode":"TOO_MANY_REQUESTS"`)
+			assert.NotEmpty(t, retryAfter[i], "a 429 says when to come back")
+		default:
+			t.Errorf("client %d: status %d: %s", i, status, bodies[i])
+		}
+	}
+	assert.Positive(t, count[http.StatusOK], "some calls were served")
+	t.Logf("%d clients at once: %d answered 200, %d answered 429 (%.0f%%)", clients, count[http.StatusOK],
+		count[http.StatusTooManyRequests], 100*float64(count[http.StatusTooManyRequests])/clients)
+	return count
+}
+
+// Every path the server does not serve answers in the JSON envelope.
+func TestUnknownPathAnswersInTheEnvelope(t *testing.T) {
+	addr, _, stop := startInProcess(t, map[string]string{tokenEnv: testToken})
+	defer func() { require.NoError(t, stop()) }()
+	for _, path := range []string{"/", "/api/data-platform/workflow-actions/task-delete", "/api"} {
+		resp, err := http.Get("http://" + addr + path)
+		require.NoError(t, err)
+		data, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusNotFound, resp.StatusCode, path)
+		assert.Equal(t, "application/json", resp.Header.Get("Content-Type"), path)
+		assert.JSONEq(t, `{"success":false,"error":"no endpoint at this path","errorCode":"NOT_FOUND"}`, string(data), path)
+	}
 }
 
 // The real program, built and started as a user would, answers the

@@ -12,17 +12,25 @@
 // mirror the data platform keeps: the store only reads it, and Migrate
 // creates it only when it does not exist.
 //
-// A CreateTasks call is one statement, one round trip: the perimeter goes
+// A CreateTasks call is one statement in a transaction: the perimeter goes
 // in as arrays, the latest snapshot of each domain is resolved, the action
 // vectors are joined by primary key, the eligible candidates are upserted
 // in key order with INSERT ... ON CONFLICT ... DO UPDATE, and the counts come
 // back, created told from updated by comparing the id each task kept with
 // the id proposed for it. A batch above the chunk size (WithChunkSize) takes
-// one such statement per chunk inside a transaction. The SQL reads no system
-// column, takes no session-level lock and uses no MERGE, so it also runs on
+// one such statement per chunk. The SQL reads no system column, takes no
+// session-level lock and uses no MERGE, so it also runs on
 // PostgreSQL-compatible distributed engines.
 //
-// Serialization failures (40001), deadlocks (40P01) and connections lost
-// before commit are marked transient, for the service to retry; every error
-// wraps the driver's, so errors.As reaches *pgconn.PgError.
+// The transaction is explicit, though one statement would be atomic on its
+// own, so that a call cancelled while its statement runs never commits:
+// COMMIT is sent only once the work is done and the context still live, and
+// then runs to its end. When the connection is lost during COMMIT the error
+// matches taskcreate.ErrOutcomeUnknown.
+//
+// Serialization failures (40001), deadlocks (40P01), a server out of
+// connections (53300) and connections lost before COMMIT are marked
+// transient, for the service to retry; every error wraps the driver's, so
+// errors.As reaches *pgconn.PgError. Open's pool holds at most
+// DefaultMaxConns connections (WithMaxConns).
 package postgres

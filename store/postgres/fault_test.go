@@ -11,6 +11,7 @@ import (
 
 	"github.com/DATA-DOG/go-sqlmock"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -67,9 +68,11 @@ func outcomeRow(candidates int) *sqlmock.Rows {
 		AddRow(0, 0, 0, candidates, candidates, candidates)
 }
 
-func TestMaterializeIsOneStatementWhenTheBatchFits(t *testing.T) {
+func TestMaterializeIsOneStatementInATransactionWhenTheBatchFits(t *testing.T) {
 	db, mock := newMock(t)
+	mock.ExpectBegin()
 	mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(4))
+	mock.ExpectCommit()
 
 	res, err := taskcreate.New(postgres.New(db)).CreateTasks(t.Context(), request())
 	require.NoError(t, err)
@@ -103,12 +106,6 @@ func TestMaterializeFailuresComeBackWrappedAndRolledBack(t *testing.T) {
 			mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(2).RowError(0, boom))
 			mock.ExpectRollback()
 		}},
-		{"commit", func(mock sqlmock.Sqlmock) {
-			mock.ExpectBegin()
-			mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(2))
-			mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(2))
-			mock.ExpectCommit().WillReturnError(boom)
-		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,20 +123,26 @@ func TestMaterializeFailuresComeBackWrappedAndRolledBack(t *testing.T) {
 
 func TestMaterializeRejectsAnInconsistentAnswer(t *testing.T) {
 	db, mock := newMock(t)
+	mock.ExpectBegin()
 	mock.ExpectQuery(materializeSQL).WillReturnRows(
 		sqlmock.NewRows([]string{"unmatched", "suppressed", "skipped", "eligible", "written", "created"}).AddRow(0, 0, 0, 4, 3, 3))
+	mock.ExpectRollback()
 	_, err := taskcreate.New(postgres.New(db)).CreateTasks(t.Context(), request())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "wrote 3 tasks")
 }
 
 func TestTransientErrorsAreRetried(t *testing.T) {
-	for _, code := range []string{"40001", "40P01", "08006", "57P01"} {
+	for _, code := range []string{"40001", "40P01", "08006", "57P01", "53300"} {
 		t.Run(code, func(t *testing.T) {
 			db, mock := newMock(t)
 			conflict := &pgconn.PgError{Code: code, Message: "could not serialize access"}
+			mock.ExpectBegin()
 			mock.ExpectQuery(materializeSQL).WillReturnError(conflict)
+			mock.ExpectRollback()
+			mock.ExpectBegin()
 			mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(4))
+			mock.ExpectCommit()
 			res, err := taskcreate.New(postgres.New(db), taskcreate.WithRetry(2, time.Millisecond)).CreateTasks(t.Context(), request())
 			require.NoError(t, err)
 			assert.Equal(t, 4, res.Created)
@@ -149,7 +152,9 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 
 func TestPermanentErrorsReachThePgError(t *testing.T) {
 	db, mock := newMock(t)
+	mock.ExpectBegin()
 	mock.ExpectQuery(materializeSQL).WillReturnError(&pgconn.PgError{Code: "42P01", Message: `relation "tasks" does not exist`})
+	mock.ExpectRollback()
 	_, err := taskcreate.New(postgres.New(db)).CreateTasks(t.Context(), request())
 	var pgErr *pgconn.PgError
 	require.ErrorAs(t, err, &pgErr)
@@ -183,7 +188,11 @@ func TestOtherStatementFailuresComeBackWrapped(t *testing.T) {
 		expect func(mock sqlmock.Sqlmock)
 		call   func(ctx context.Context, s *postgres.Store) error
 	}{
-		{"put action vectors", func(mock sqlmock.Sqlmock) { mock.ExpectExec(putVectorsSQL).WillReturnError(boom) },
+		{"put action vectors", func(mock sqlmock.Sqlmock) {
+			mock.ExpectBegin()
+			mock.ExpectExec(putVectorsSQL).WillReturnError(boom)
+			mock.ExpectRollback()
+		},
 			func(ctx context.Context, s *postgres.Store) error {
 				return s.PutActionVectors(ctx, []taskcreate.ActionVector{vector})
 			}},
@@ -192,7 +201,11 @@ func TestOtherStatementFailuresComeBackWrapped(t *testing.T) {
 				_, err := s.ListTasks(ctx, taskcreate.TaskFilter{OrganizationID: "org"})
 				return err
 			}},
-		{"set task status", func(mock sqlmock.Sqlmock) { mock.ExpectExec(setStatusSQL).WillReturnError(boom) },
+		{"set task status", func(mock sqlmock.Sqlmock) {
+			mock.ExpectBegin()
+			mock.ExpectExec(setStatusSQL).WillReturnError(boom)
+			mock.ExpectRollback()
+		},
 			func(ctx context.Context, s *postgres.Store) error {
 				return s.SetTaskStatus(ctx, "org", uuid.New(), taskcreate.StatusDone)
 			}},
@@ -235,29 +248,54 @@ func TestInvalidTableNamesAreRejected(t *testing.T) {
 	assert.ErrorContains(t, err, "WithActionVectorTable")
 }
 
-// A connection lost during a statement that commits on its own may have
-// committed: it is not retried. Lost inside the store's own transaction,
-// nothing was committed: it is.
-func TestLostConnectionsAreRetriedOnlyBeforeCommit(t *testing.T) {
-	t.Run("single statement", func(t *testing.T) {
-		db, mock := newMock(t)
-		mock.ExpectQuery(materializeSQL).WillReturnError(io.ErrUnexpectedEOF)
-		_, err := taskcreate.New(postgres.New(db), taskcreate.WithRetry(3, time.Millisecond)).CreateTasks(t.Context(), request())
-		require.ErrorIs(t, err, io.ErrUnexpectedEOF)
-		assert.NotErrorIs(t, err, taskcreate.ErrTransient)
-	})
-	t.Run("statement in the store's transaction", func(t *testing.T) {
+// A connection lost before COMMIT was sent leaves nothing committed: the
+// call is retried. Lost after, the outcome is unknown: the call says so and
+// is not retried. A COMMIT the server answered failed for certain.
+func TestCommitTellsWhatItKnows(t *testing.T) {
+	t.Run("lost during a statement", func(t *testing.T) {
 		db, mock := newMock(t)
 		mock.ExpectBegin()
 		mock.ExpectQuery(materializeSQL).WillReturnError(io.ErrUnexpectedEOF)
 		mock.ExpectRollback()
 		mock.ExpectBegin()
-		mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(2))
-		mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(2))
+		mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(4))
 		mock.ExpectCommit()
-		res, err := taskcreate.New(postgres.New(db, postgres.WithChunkSize(2)), taskcreate.WithRetry(3, time.Millisecond)).
-			CreateTasks(t.Context(), request())
+		res, err := taskcreate.New(postgres.New(db), taskcreate.WithRetry(3, time.Millisecond)).CreateTasks(t.Context(), request())
 		require.NoError(t, err)
 		assert.Equal(t, 4, res.Created)
+	})
+	for _, lost := range []error{io.ErrUnexpectedEOF, errors.New("write tcp: connection reset by peer")} {
+		t.Run("lost during commit: "+lost.Error(), func(t *testing.T) {
+			db, mock := newMock(t)
+			mock.ExpectBegin()
+			mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(4))
+			mock.ExpectCommit().WillReturnError(lost)
+			res, err := taskcreate.New(postgres.New(db), taskcreate.WithRetry(3, time.Millisecond)).CreateTasks(t.Context(), request())
+			require.ErrorIs(t, err, taskcreate.ErrOutcomeUnknown)
+			require.ErrorIs(t, err, lost)
+			assert.NotErrorIs(t, err, taskcreate.ErrTransient, "a commit that may have happened is not retried")
+			assert.Zero(t, res)
+		})
+	}
+	t.Run("refused by the server", func(t *testing.T) {
+		db, mock := newMock(t)
+		mock.ExpectBegin()
+		mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(4))
+		mock.ExpectCommit().WillReturnError(&pgconn.PgError{Code: "40001"})
+		mock.ExpectBegin()
+		mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(4))
+		mock.ExpectCommit()
+		res, err := taskcreate.New(postgres.New(db), taskcreate.WithRetry(3, time.Millisecond)).CreateTasks(t.Context(), request())
+		require.NoError(t, err, "a serialization failure at commit is retried")
+		assert.Equal(t, 4, res.Created)
+	})
+	t.Run("rolled back by the server", func(t *testing.T) {
+		db, mock := newMock(t)
+		mock.ExpectBegin()
+		mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(4))
+		mock.ExpectCommit().WillReturnError(pgx.ErrTxCommitRollback)
+		_, err := taskcreate.New(postgres.New(db), taskcreate.WithRetry(1, 0)).CreateTasks(t.Context(), request())
+		require.ErrorIs(t, err, pgx.ErrTxCommitRollback)
+		assert.NotErrorIs(t, err, taskcreate.ErrOutcomeUnknown)
 	})
 }

@@ -9,26 +9,16 @@ import (
 	"github.com/actionvector/tasks/taskcreate"
 )
 
-// MaterializeTasks implements taskcreate.TaskStore. A batch that fits in
-// one chunk is one statement and one round trip, atomic on its own; a
-// larger one is one statement per chunk inside a transaction.
+// MaterializeTasks implements taskcreate.TaskStore: one statement per chunk
+// (a batch that fits in one is one statement), inside a transaction. A lone
+// statement would commit on its own even when the caller's context ended
+// while it ran; in a transaction, only a call whose work is done commits.
 func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
 	if s.err != nil {
 		return taskcreate.Outcome{}, s.err
 	}
 	if b.Len() == 0 {
 		return taskcreate.Outcome{}, nil
-	}
-	if b.Len() <= s.chunkSize {
-		out, err := s.materializeChunk(ctx, s.queryer(), b)
-		switch {
-		case err == nil:
-			return out, nil
-		case s.tx == nil:
-			return taskcreate.Outcome{}, wrapErr("materialize tasks", err, true)
-		default:
-			return taskcreate.Outcome{}, s.wrapErr("materialize tasks", err)
-		}
 	}
 	var total taskcreate.Outcome
 	err := s.inTx(ctx, func(q querier) error {

@@ -104,6 +104,7 @@ func TestConformance(t *testing.T) {
 	storetest.RunWith(t, func(t *testing.T) storetest.Store { return newStore(t) }, storetest.Features{
 		FailTaskWrites:  failTaskWrites,
 		StallTaskWrites: stallTaskWrites,
+		DelayCommits:    delayCommits,
 	})
 }
 
@@ -113,6 +114,7 @@ func TestConformanceInChunks(t *testing.T) {
 	storetest.RunWith(t, func(t *testing.T) storetest.Store { return newStore(t, postgres.WithChunkSize(7)) }, storetest.Features{
 		FailTaskWrites:  failTaskWrites,
 		StallTaskWrites: stallTaskWrites,
+		DelayCommits:    delayCommits,
 	})
 }
 
@@ -131,16 +133,25 @@ func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") 
 // of a task whose shop is shopID.
 func onTaskWrite(t *testing.T, s storetest.Store, shopID, body string) string {
 	t.Helper()
+	return installTrigger(t, s, "BEFORE INSERT OR UPDATE", "",
+		fmt.Sprintf("IF NEW.shop_id = %s THEN %s; END IF; RETURN NEW;", sqlString(shopID), body))
+}
+
+// installTrigger creates, on the tasks table of s, a row trigger firing at
+// when (with the clauses of a constraint trigger when constraint is set)
+// that runs the PL/pgSQL body. It returns the store's schema.
+func installTrigger(t *testing.T, s storetest.Store, when, constraint, body string) string {
+	t.Helper()
 	schema := storeSchema(s)
-	fn := fmt.Sprintf("%s.test_hook_%d", schema, hookSeq())
+	name := fmt.Sprintf("test_hook_%d", hookSeq())
+	kind := ""
+	if constraint != "" {
+		kind = "CONSTRAINT"
+	}
 	ddl := fmt.Sprintf(`
-		CREATE FUNCTION %[1]s() RETURNS trigger LANGUAGE plpgsql AS $$
-		BEGIN
-			IF NEW.shop_id = %[2]s THEN %[3]s; END IF;
-			RETURN NEW;
-		END $$;
-		CREATE TRIGGER %[4]s BEFORE INSERT OR UPDATE ON %[5]s.tasks FOR EACH ROW EXECUTE FUNCTION %[1]s();`,
-		fn, sqlString(shopID), body, strings.ReplaceAll(fn, schema+".", ""), schema)
+		CREATE FUNCTION %[1]s.%[2]s() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN %[3]s END $$;
+		CREATE %[4]s TRIGGER %[2]s %[5]s ON %[1]s.tasks %[6]s FOR EACH ROW EXECUTE FUNCTION %[1]s.%[2]s();`,
+		schema, name, body, kind, when, constraint)
 	if _, err := s.(*postgres.Store).DB().ExecContext(t.Context(), ddl); err != nil {
 		t.Fatalf("install trigger: %v", err)
 	}
@@ -188,4 +199,16 @@ func stallTaskWrites(t *testing.T, s storetest.Store, shopID string) (<-chan str
 		}
 	}()
 	return reached, func() {}
+}
+
+// delayCommits installs a deferred constraint trigger, which runs during
+// COMMIT, that sleeps once per transaction writing tasks.
+func delayCommits(t *testing.T, s storetest.Store, d time.Duration) {
+	t.Helper()
+	installTrigger(t, s, "AFTER INSERT OR UPDATE", "DEFERRABLE INITIALLY DEFERRED", fmt.Sprintf(`
+		IF current_setting('tasks_test.delayed', true) IS DISTINCT FROM 'yes' THEN
+			PERFORM set_config('tasks_test.delayed', 'yes', true);
+			PERFORM pg_sleep(%f);
+		END IF;
+		RETURN NULL;`, d.Seconds()))
 }

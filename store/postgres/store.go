@@ -10,6 +10,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 
@@ -37,7 +38,13 @@ type config struct {
 	tasks, actionVector string
 	now                 func() time.Time
 	chunkSize           int
+	maxConns            int
 }
+
+// DefaultMaxConns is the most connections the pool Open makes holds, unless
+// WithMaxConns says otherwise: well below PostgreSQL's default
+// max_connections of 100, so several processes can share a server.
+const DefaultMaxConns = 10
 
 // WithTasksTable sets the tasks table, "table" or "schema.table" (default
 // "tasks"). Its schema must exist. The indexes and the migrations table are
@@ -61,10 +68,16 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.now = n
 // domain, so keep it large unless the server's memory says otherwise.
 func WithChunkSize(n int) Option { return func(c *config) { c.chunkSize = n } }
 
+// WithMaxConns sets the most connections of the pool Open makes (default
+// DefaultMaxConns); calls beyond it wait for a free connection, as long as
+// their context allows. New leaves the caller's pool as it is.
+func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
+
 // newStore applies opts. An invalid option does not fail here, since New
 // returns no error: the Store keeps the error and every method returns it.
-func newStore(db *sql.DB, opts []Option) *Store {
-	c := config{tasks: "tasks", actionVector: "action_vector", now: time.Now, chunkSize: 3 * taskcreate.DefaultMaxPerimeter}
+func newStore(db *sql.DB, opts []Option) (*Store, config) {
+	c := config{tasks: "tasks", actionVector: "action_vector", now: time.Now, chunkSize: 3 * taskcreate.DefaultMaxPerimeter,
+		maxConns: DefaultMaxConns}
 	for _, opt := range opts {
 		opt(&c)
 	}
@@ -74,31 +87,37 @@ func newStore(db *sql.DB, opts []Option) *Store {
 		s.err = errors.New("postgres: WithClock: nil clock")
 	case c.chunkSize < 1:
 		s.err = fmt.Errorf("postgres: WithChunkSize: %d is below 1", c.chunkSize)
+	case c.maxConns < 1:
+		s.err = fmt.Errorf("postgres: WithMaxConns: %d is below 1", c.maxConns)
 	default:
 		s.names, s.err = newNames(c.tasks, c.actionVector)
 	}
 	if s.err == nil {
 		s.sql, s.err = renderStatements(s.names)
 	}
-	return s
+	return s, c
 }
 
 // Open connects to the PostgreSQL database named by dsn (a URL or key=value
-// string, as pgx reads it), checks the connection and migrates.
+// string, as pgx reads it), checks the connection and migrates. Its pool
+// holds at most DefaultMaxConns connections (WithMaxConns), and keeps them
+// open between calls.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	s := newStore(db, opts)
+	s, c := newStore(db, opts)
 	if s.err != nil {
 		db.Close()
 		return nil, s.err
 	}
+	db.SetMaxOpenConns(c.maxConns)
+	db.SetMaxIdleConns(c.maxConns)
 	s.ownsDB = true
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, wrapErr("connect", err, false)
+		return nil, wrapErr("connect", err)
 	}
 	if err := s.Migrate(ctx); err != nil {
 		db.Close()
@@ -112,7 +131,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 // not migrate: call Migrate. If an option is invalid, every method of the
 // Store returns an error saying so.
 func New(db *sql.DB, opts ...Option) *Store {
-	return newStore(db, opts)
+	s, _ := newStore(db, opts)
+	return s
 }
 
 // WithTx returns a Store that runs every operation inside tx, the caller's
@@ -145,14 +165,27 @@ type querier interface {
 }
 
 // inTx runs fn in a transaction: the caller's if the Store is bound to one,
-// else a new one committed only if fn succeeds and ctx is still live.
+// else one of its own, committed only if fn succeeds and ctx is still live.
+//
+// Every statement of fn runs on ctx: cancelling it drops the connection,
+// and the server rolls the open transaction back. The transaction itself
+// begins on a context that is never cancelled, because database/sql rolls
+// back a transaction whose BeginTx context ends and pgx commits on that
+// context: a cancellation arriving during COMMIT would report a failure for
+// a commit that happened. The connection is taken from the pool on ctx, so
+// waiting for one still ends with ctx.
 func (s *Store) inTx(ctx context.Context, fn func(q querier) error) (err error) {
 	if s.tx != nil {
 		return fn(s.tx)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return s.wrapErr("begin", err)
+		return wrapErr("connect", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
+	if err != nil {
+		return wrapErr("begin", err)
 	}
 	defer func() {
 		if err != nil {
@@ -166,14 +199,25 @@ func (s *Store) inTx(ctx context.Context, fn func(q querier) error) (err error) 
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		// The outcome of a commit cut short is unknown: never retried.
-		return fmt.Errorf("postgres: commit: %w", err)
+		return commitError(err)
 	}
 	return nil
 }
 
-// queryer returns where a single statement that needs no transaction of
-// its own runs: the caller's transaction or the pool (autocommit).
+// commitError tells a commit that certainly failed, which wrapErr
+// classifies as any other error, from one whose connection was lost after
+// COMMIT was sent: that one may have committed, and says so.
+func commitError(err error) error {
+	var pgErr *pgconn.PgError
+	answered := errors.As(err, &pgErr) || errors.Is(err, pgx.ErrTxCommitRollback) || errors.Is(err, sql.ErrTxDone)
+	if answered || pgconn.SafeToRetry(err) {
+		return wrapErr("commit", err)
+	}
+	return taskcreate.MarkOutcomeUnknown(fmt.Errorf("postgres: commit: %w", err))
+}
+
+// queryer returns where a statement that needs no transaction runs: the
+// caller's transaction or the pool.
 func (s *Store) queryer() querier {
 	if s.tx != nil {
 		return s.tx
@@ -182,43 +226,44 @@ func (s *Store) queryer() querier {
 }
 
 // wrapErr names the failed step and marks errors a retry may cure, unless
-// the Store runs in the caller's transaction.
+// the Store runs in the caller's transaction: only the caller can retry it.
 func (s *Store) wrapErr(step string, err error) error {
 	if s.tx != nil {
 		return fmt.Errorf("postgres: %s: %w", step, err)
 	}
-	return wrapErr(step, err, false)
+	return wrapErr(step, err)
 }
 
-// wrapErr names the failed step and marks errors a retry may cure.
-// selfCommitting says the statement commits on its own (autocommit): when
-// its connection is lost, whether it committed is unknown, so it is retried
-// only if nothing was sent.
-func wrapErr(step string, err error, selfCommitting bool) error {
+// wrapErr names the failed step and marks errors a retry may cure. Every
+// write runs in a transaction whose COMMIT is classified apart
+// (commitError), so a connection lost here was lost before anything could
+// be committed.
+func wrapErr(step string, err error) error {
 	err = fmt.Errorf("postgres: %s: %w", step, err)
-	if isTransient(err, selfCommitting) {
+	if isTransient(err) {
 		return taskcreate.MarkTransient(err)
 	}
 	return err
 }
 
-// SQLSTATEs a retry of the whole transaction may cure.
+// SQLSTATEs the store tells apart.
 const (
 	serializationFailure = "40001"
 	deadlockDetected     = "40P01"
+	tooManyConnections   = "53300"
 	uniqueViolation      = "23505"
 	duplicateTable       = "42P07"
 	duplicateObject      = "42710"
 )
 
-// isTransient reports serialization failures, deadlocks, the server
-// ending the session (it rolls the transaction back) and, unless
-// selfCommitting, connections lost before commit.
-func isTransient(err error, selfCommitting bool) bool {
+// isTransient reports serialization failures, deadlocks, a server with no
+// connection to spare, the server ending the session (it rolls the
+// transaction back) and lost connections.
+func isTransient(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch {
-		case pgErr.Code == serializationFailure, pgErr.Code == deadlockDetected:
+		case pgErr.Code == serializationFailure, pgErr.Code == deadlockDetected, pgErr.Code == tooManyConnections:
 			return true
 		case len(pgErr.Code) == 5 && pgErr.Code[:2] == "08": // connection exception
 			return true
@@ -231,8 +276,7 @@ func isTransient(err error, selfCommitting bool) bool {
 		return true // nothing reached the server
 	}
 	var netErr net.Error
-	lost := errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.As(err, &netErr)
-	return lost && !selfCommitting
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.As(err, &netErr)
 }
 
 func hasCode(err error, code string) bool {

@@ -13,7 +13,7 @@ import (
 
 // PutActionVectors inserts rows, replacing those with the same primary key
 // (organization, variant, shop, snapshot date, domain; the last of several
-// wins), in one statement. Invalid rows are reported as a
+// wins), in one statement and one transaction. Invalid rows are reported as a
 // *taskcreate.ValidationError and nothing is written.
 func (s *Store) PutActionVectors(ctx context.Context, rows []taskcreate.ActionVector) error {
 	if s.err != nil {
@@ -40,12 +40,14 @@ func (s *Store) PutActionVectors(ctx context.Context, rows []taskcreate.ActionVe
 		discounts[i], confidences[i] = v.RecommendedDiscountPct, v.Confidence
 		snapshots[i] = string(v.Snapshot)
 	}
-	_, err := s.queryer().ExecContext(ctx, s.sql.putActionVectors,
-		orgs, variants, shops, dates, domains, qtys, discounts, confidences, snapshots)
-	if err != nil {
-		return s.wrapErr("put action vectors", err)
-	}
-	return nil
+	return s.inTx(ctx, func(q querier) error {
+		_, err := q.ExecContext(ctx, s.sql.putActionVectors,
+			orgs, variants, shops, dates, domains, qtys, discounts, confidences, snapshots)
+		if err != nil {
+			return s.wrapErr("put action vectors", err)
+		}
+		return nil
+	})
 }
 
 // lastByPrimaryKey drops every row that a later row with the same primary
@@ -135,17 +137,19 @@ func (s *Store) SetTaskStatus(ctx context.Context, organizationID string, id uui
 		return err
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
-	res, err := s.queryer().ExecContext(ctx, s.sql.setTaskStatus, string(st), now, organizationID, [16]byte(id))
-	if hasCode(err, uniqueViolation) {
-		return fmt.Errorf("postgres: set task %s to %s: %w: %w", id, st, taskcreate.ErrOpenTaskExists, err)
-	}
-	if err != nil {
-		return s.wrapErr("set task status", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return s.wrapErr("set task status", err)
-	} else if n == 0 {
-		return fmt.Errorf("postgres: task %s: %w", id, taskcreate.ErrTaskNotFound)
-	}
-	return nil
+	return s.inTx(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, s.sql.setTaskStatus, string(st), now, organizationID, [16]byte(id))
+		if hasCode(err, uniqueViolation) {
+			return fmt.Errorf("postgres: set task %s to %s: %w: %w", id, st, taskcreate.ErrOpenTaskExists, err)
+		}
+		if err != nil {
+			return s.wrapErr("set task status", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return s.wrapErr("set task status", err)
+		} else if n == 0 {
+			return fmt.Errorf("postgres: task %s: %w", id, taskcreate.ErrTaskNotFound)
+		}
+		return nil
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"modernc.org/sqlite"
 
@@ -18,7 +19,28 @@ func TestConformance(t *testing.T) {
 	storetest.RunWith(t, newMemoryStore, storetest.Features{
 		FailTaskWrites:  failTaskWrites,
 		StallTaskWrites: stallTaskWrites,
+		DelayCommits:    delayCommits,
 	})
+}
+
+// delayCommits sleeps in a commit hook of the store's one connection.
+func delayCommits(t *testing.T, s storetest.Store, d time.Duration) {
+	t.Helper()
+	conn, err := s.(*tasksqlite.Store).DB().Conn(t.Context())
+	if err != nil {
+		t.Fatalf("delay commits: %v", err)
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		dc.(sqlite.HookRegisterer).RegisterCommitHook(func() int32 {
+			time.Sleep(d)
+			return 0 // go on with the commit
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("delay commits: %v", err)
+	}
 }
 
 func newMemoryStore(t *testing.T) storetest.Store {

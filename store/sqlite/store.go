@@ -132,6 +132,12 @@ type querier interface {
 // start (BEGIN IMMEDIATE), so two writers never both read and then fail to
 // upgrade. It commits only if fn and ctx are both fine, and rolls back
 // otherwise.
+//
+// COMMIT runs on a context that is never cancelled: once it is sent, a
+// cancelled context would make the driver report a failure for a commit that
+// happened. A failed COMMIT leaves nothing committed (SQLite either keeps the
+// transaction open, which the deferred rollback ends, or rolls it back), so
+// every error inWriteTx returns means nothing was written.
 func (s *Store) inWriteTx(ctx context.Context, fn func(q querier) error) (err error) {
 	if s.err != nil {
 		return s.err
@@ -155,7 +161,7 @@ func (s *Store) inWriteTx(ctx context.Context, fn func(q querier) error) (err er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), "COMMIT"); err != nil {
 		return wrapErr("commit", err)
 	}
 	return nil

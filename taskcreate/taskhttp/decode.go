@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -13,24 +16,18 @@ import (
 	"github.com/actionvector/tasks/taskcreate"
 )
 
-// maxFieldErrors bounds the problems one body reports, as taskcreate bounds
-// its own: a body of a million bad pairs must not become a million errors.
-const maxFieldErrors = 1000
-
 // maxKeyBytes bounds how much of an unknown field's name is echoed back.
 const maxKeyBytes = 64
 
 // DecodeRequest reads one JSON request body from r, strictly: every field is
-// required (null counts as missing, 0 is a value), names match exactly, and
-// unknown or duplicate fields, values of the wrong JSON type, a body that is
-// not one JSON object and data after it are rejected. It reports every such
-// problem it can in one *taskcreate.ValidationError, named by JSON path. The
-// values themselves are checked by Service.CreateTasks, which reports its
-// problems the same way.
-//
-// Wrap r in http.MaxBytesReader to bound what it reads; a body over the limit
-// returns the *http.MaxBytesError, which WriteError answers with 413. The
-// perimeter is decoded one pair at a time, never as a generic tree.
+// required (null is missing, 0 is a value), names match exactly, and unknown
+// or repeated fields, wrong JSON types, strings that are not valid UTF-8 (raw,
+// or a \u escape of a lone surrogate), a body that is not one JSON object and
+// data after it are all listed in one *taskcreate.ValidationError by JSON
+// path; Service.CreateTasks checks the values. The perimeter is read a pair at
+// a time. Wrap r in http.MaxBytesReader: a body over the limit returns its
+// *http.MaxBytesError (413 in WriteError). A read that times out, as under
+// http.Server's ReadTimeout, returns ErrRequestTimeout (408) wrapping it.
 func DecodeRequest(r io.Reader) (taskcreate.Request, error) {
 	req, err := decodeRequest(r)
 	if err != nil {
@@ -43,15 +40,26 @@ func DecodeRequest(r io.Reader) (taskcreate.Request, error) {
 // so the handler can log which organization and run a bad request was for.
 func decodeRequest(r io.Reader) (taskcreate.Request, error) {
 	d := bodyDecoder{dec: json.NewDecoder(r)}
-	d.dec.UseNumber() // minConfidence is parsed here, so out-of-range numbers are field errors
-	// body fails with a *brokenBody, or errTooManyProblems once the list is full.
-	err := d.body()
-	var broken *brokenBody
-	if errors.As(err, &broken) {
-		if errors.As(broken.err, new(*http.MaxBytesError)) {
-			return d.req, broken.err
+	d.dec.UseNumber() // so that 1e400 where an object belongs is a wrong type, not an overflow
+	d.body()
+	var syntax *json.SyntaxError
+	var netErr net.Error
+	switch msg := "could not be read"; {
+	case d.stop == nil || d.stop == errTooManyProblems:
+	case errors.As(d.stop, new(*http.MaxBytesError)):
+		return d.req, d.stop
+	case errors.Is(d.stop, os.ErrDeadlineExceeded) || errors.As(d.stop, &netErr) && netErr.Timeout(): // a stalled body
+		return d.req, fmt.Errorf("%w: %w", ErrRequestTimeout, d.stop)
+	default:
+		if errors.As(d.stop, &syntax) {
+			msg = fmt.Sprintf("is not valid JSON: %v (at byte %d)", syntax, syntax.Offset)
+		} else if errors.Is(d.stop, io.EOF) || errors.Is(d.stop, io.ErrUnexpectedEOF) {
+			msg = "is not valid JSON: unexpected end of the body"
 		}
-		d.addBroken(broken)
+		// Listed even when the list is full; inside a perimeter item, on the item.
+		d.stopAt.key = ""
+		d.problems = append(d.problems[:min(len(d.problems), taskcreate.MaxFieldErrors-1)],
+			taskcreate.FieldError{Field: d.stopAt.String(), Code: CodeValidationError, Message: msg})
 	}
 	if len(d.problems) > 0 {
 		return d.req, &taskcreate.ValidationError{Fields: d.problems}
@@ -59,562 +67,283 @@ func decodeRequest(r io.Reader) (taskcreate.Request, error) {
 	return d.req, nil
 }
 
-// jsonPath locates a value in the body without formatting it until needed:
-// a valid perimeter of 100,000 pairs should not build 100,000 strings.
+// jsonPath locates a value, formatted only for a problem: most pairs have none.
 type jsonPath struct {
 	field string // top-level field; "" for the body itself
 	index int    // index into the field's array, or -1
 	key   string // key inside the array's object item, or ""
 }
 
-func at(field string) jsonPath { return jsonPath{field: field, index: -1} }
+// member is the path of key in the object at p.
+func (p jsonPath) member(key string) jsonPath {
+	if p.field == "" {
+		return jsonPath{field: key, index: -1}
+	}
+	p.key = key
+	return p
+}
 
 func (p jsonPath) String() string {
-	s := p.field
 	if p.index >= 0 {
-		s += "[" + strconv.Itoa(p.index) + "]"
+		p.field += "[" + strconv.Itoa(p.index) + "]"
 	}
 	if p.key != "" {
-		s += "." + p.key
+		p.field += "." + p.key
 	}
-	return s
+	return p.field
 }
 
-// brokenBody stops decoding: the body is not JSON, ends early or could not be
-// read. path is where the decoder was.
-type brokenBody struct {
-	path jsonPath
-	err  error
-}
-
-func (e *brokenBody) Error() string { return fmt.Sprintf("%v: %v", e.path, e.err) }
-func (e *brokenBody) Unwrap() error { return e.err }
-
-// errTooManyProblems stops decoding once maxFieldErrors problems are listed.
+// errTooManyProblems stops decoding once the list of problems is full.
 var errTooManyProblems = errors.New("taskhttp: too many problems")
 
-// Top-level fields, as bits of a set.
-const (
-	fieldOrganizationID = 1 << iota
-	fieldWorkflowRunID
-	fieldDomains
-	fieldMinConfidence
-	fieldPerimeter
+// The members of the body, in the order missing ones are listed, and of a perimeter item.
+var (
+	fieldNames = []string{"organizationId", "workflowRunId", "domains", "minConfidence", "perimeter"}
+	pairKeys   = []string{"variantId", "shopId"}
 )
 
-var requiredFields = []struct {
-	bit  int
-	name string
-}{
-	{fieldOrganizationID, "organizationId"},
-	{fieldWorkflowRunID, "workflowRunId"},
-	{fieldDomains, "domains"},
-	{fieldMinConfidence, "minConfidence"},
-	{fieldPerimeter, "perimeter"},
-}
-
-// bodyDecoder walks the body token by token.
+// bodyDecoder walks the body: Token for objects, arrays and keys, Decode for
+// other values, whose syntax and depth json.Decoder's own scanner checks.
 type bodyDecoder struct {
 	dec      *json.Decoder
 	req      taskcreate.Request
 	problems []taskcreate.FieldError
-	item     json.RawMessage // the perimeter item being decoded, reused
+	raw      json.RawMessage // the last value decoded, reused
+	stop     error           // once set, nothing is read or listed: errTooManyProblems, or why the body broke
+	stopAt   jsonPath        // where the body broke
 }
 
-func (d *bodyDecoder) add(p jsonPath, code, format string, args ...any) error {
-	if len(d.problems) == maxFieldErrors-1 {
-		d.problems = append(d.problems, taskcreate.FieldError{Code: CodeValidationError,
-			Message: fmt.Sprintf("has more than %d problems; only the first are listed", maxFieldErrors-1)})
-	}
-	if len(d.problems) >= maxFieldErrors {
-		return errTooManyProblems
-	}
-	d.problems = append(d.problems, taskcreate.FieldError{Field: p.String(), Code: code, Message: fmt.Sprintf(format, args...)})
-	return nil
-}
-
-func (d *bodyDecoder) missing(p jsonPath) error {
-	return d.add(p, CodeMissingRequiredField, "is required")
-}
-
-func (d *bodyDecoder) wrongType(p jsonPath, t json.Token, want string) error {
-	if err := d.add(p, CodeValidationError, "must be %s, got %s", want, kindOf(t)); err != nil {
-		return err
-	}
-	return d.skipRest(p, t)
-}
-
-func (d *bodyDecoder) addBroken(b *brokenBody) {
-	msg := "is not valid JSON: "
-	var syntax *json.SyntaxError
+// add lists a problem; past taskcreate.MaxFieldErrors, as taskcreate does, the last one says the list is cut.
+func (d *bodyDecoder) add(p jsonPath, code, format string, args ...any) {
 	switch {
-	case errors.As(b.err, &syntax):
-		msg += fmt.Sprintf("%v (at byte %d)", syntax, syntax.Offset)
-	case errors.Is(b.err, io.EOF) || errors.Is(b.err, io.ErrUnexpectedEOF):
-		msg += "unexpected end of the body"
-	case errors.Is(b.err, errTooDeep):
-		msg = "is " + errTooDeep.Error()
+	case d.stop != nil:
+	case len(d.problems) == taskcreate.MaxFieldErrors:
+		d.problems[len(d.problems)-1] = taskcreate.FieldError{Code: CodeValidationError,
+			Message: fmt.Sprintf("more than %d problems; only the first are listed", taskcreate.MaxFieldErrors-1)}
+		d.stop = errTooManyProblems
 	default:
-		msg = "could not be read"
+		d.problems = append(d.problems, taskcreate.FieldError{Field: p.String(), Code: code, Message: fmt.Sprintf(format, args...)})
 	}
-	// Room is kept for this last problem even when the list is full.
-	d.problems = append(d.problems[:min(len(d.problems), maxFieldErrors-1)],
-		taskcreate.FieldError{Field: b.path.String(), Code: CodeValidationError, Message: msg})
 }
 
-// token reads the next token; any failure breaks the body.
-func (d *bodyDecoder) token(p jsonPath) (json.Token, error) {
-	t, err := d.dec.Token()
-	if err != nil {
-		return nil, &brokenBody{path: p, err: err}
+func (d *bodyDecoder) more() bool { return d.stop == nil && d.dec.More() }
+
+// token reads the next token at p; nil once stopped, which keeps stopAt.
+func (d *bodyDecoder) token(p jsonPath) (t json.Token) {
+	if d.stop == nil {
+		t, d.stop = d.dec.Token()
+		d.stopAt = p
 	}
-	return t, nil
+	return t
 }
 
-// skipRest skips what is left of a value whose first token was t.
-func (d *bodyDecoder) skipRest(p jsonPath, t json.Token) error {
-	if t != json.Delim('{') && t != json.Delim('[') {
-		return nil
+// decode reads the next value at p whole into v and reports whether it could.
+func (d *bodyDecoder) decode(p jsonPath, v any) bool {
+	if d.stop == nil {
+		d.stop, d.stopAt = d.dec.Decode(v), p
 	}
-	for depth := 1; depth > 0; {
-		t, err := d.token(p)
-		if err != nil {
-			return err
-		}
-		switch t {
-		case json.Delim('{'), json.Delim('['):
-			if depth++; depth > maxNesting {
-				return &brokenBody{path: p, err: errTooDeep}
+	return d.stop == nil
+}
+
+// discard takes a value the decoder has checked, without copying it.
+type discard struct{}
+
+func (*discard) UnmarshalJSON([]byte) error { return nil }
+
+// wrongType lists the value at p, whose first token is t, as not want and
+// skips it: one level by tokens, then whole values, whose depth Decode bounds.
+func (d *bodyDecoder) wrongType(p jsonPath, want string, t json.Token) {
+	text, _ := json.Marshal(t) // a scalar's text starts as the body's did
+	if delim, ok := t.(json.Delim); ok {
+		text = []byte{byte(delim)}
+	}
+	d.add(p, CodeValidationError, "must be %s, got %s", want, kindOf(text[0]))
+	if t == json.Delim('{') || t == json.Delim('[') {
+		for d.more() {
+			if t == json.Delim('{') {
+				d.token(p) // the key
 			}
-		case json.Delim('}'), json.Delim(']'):
-			depth--
+			d.decode(p, &discard{})
 		}
+		d.token(p) // the closing delimiter
 	}
-	return nil
 }
 
-// maxNesting bounds the depth of skipped values, as encoding/json bounds the
-// values it decodes: the decoder's token stack costs 8 bytes per level, so
-// an unbounded "[[[[..." would cost eight times the body in memory.
-const maxNesting = 10_000
-
-var errTooDeep = fmt.Errorf("nested more than %d levels deep", maxNesting)
-
-// body decodes the whole body into d.req.
-func (d *bodyDecoder) body() error {
-	root := at("")
-	t, err := d.dec.Token()
-	switch {
-	case errors.Is(err, io.EOF):
-		return d.add(root, CodeValidationError, "must be a JSON object, got an empty body")
-	case err != nil:
-		return &brokenBody{path: root, err: err}
-	case t != json.Delim('{'):
-		return d.add(root, CodeValidationError, "must be a JSON object, got %s", kindOf(t))
-	}
-
-	var seen, present int // fields found, and those of them not null
-	for d.dec.More() {
-		t, err := d.token(root)
-		if err != nil {
-			return err
-		}
-		key := t.(string) // the decoder only yields strings as object keys
-		bit := 0
-		for _, f := range requiredFields {
-			if f.name == key {
-				bit = f.bit
-			}
-		}
-		if bit == 0 {
-			if err := d.unknownField(key); err != nil {
-				return err
-			}
-			continue
-		}
-		if seen&bit != 0 {
-			if err := d.add(at(key), CodeValidationError, "appears more than once"); err != nil {
-				return err
-			}
-			if err := d.skipValue(at(key)); err != nil {
-				return err
-			}
-			continue
-		}
-		seen |= bit
-		var notNull bool
-		switch bit {
-		case fieldOrganizationID:
-			d.req.OrganizationID, notNull, err = d.stringValue(at(key))
-		case fieldWorkflowRunID:
-			d.req.WorkflowRunID, notNull, err = d.stringValue(at(key))
-		case fieldDomains:
-			notNull, err = d.domains(at(key))
-		case fieldMinConfidence:
-			notNull, err = d.minConfidence(at(key))
-		case fieldPerimeter:
-			notNull, err = d.perimeter(at(key))
-		}
-		if err != nil {
-			return err
-		}
-		if notNull {
-			present |= bit
-		}
-	}
-	if _, err := d.token(root); err != nil { // the closing brace
-		return err
-	}
-
-	switch _, err := d.dec.Token(); {
-	case errors.Is(err, io.EOF):
-	case errors.As(err, new(*http.MaxBytesError)):
-		return &brokenBody{path: root, err: err}
-	default:
-		if err := d.add(root, CodeValidationError, "must hold one JSON object and nothing after it"); err != nil {
-			return err
-		}
-	}
-
-	for _, f := range requiredFields {
-		if present&f.bit == 0 {
-			if err := d.missing(at(f.name)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// unknownField reports key, found at the top level, and skips its value.
-func (d *bodyDecoder) unknownField(key string) error {
-	p := at(shorten(key))
-	if err := d.add(p, CodeValidationError, "is not a known field"); err != nil {
-		return err
-	}
-	return d.skipValue(p)
-}
-
-// unknownMember reports key, found in the perimeter item at p, whose value
-// is already consumed.
-func (d *bodyDecoder) unknownMember(p jsonPath, key string) error {
-	p.key = shorten(key)
-	return d.add(p, CodeValidationError, "is not a known field")
-}
-
-// shorten bounds a name echoed back to the client.
-func shorten(key string) string {
-	if len(key) > maxKeyBytes {
-		return strings.ToValidUTF8(key[:maxKeyBytes], "") + "..."
-	}
-	return key
-}
-
-func (d *bodyDecoder) skipValue(p jsonPath) error {
-	t, err := d.token(p)
-	if err != nil {
-		return err
-	}
-	return d.skipRest(p, t)
-}
-
-// stringValue decodes a string at p. A null is not present.
-func (d *bodyDecoder) stringValue(p jsonPath) (s string, present bool, err error) {
-	t, err := d.token(p)
-	if err != nil {
-		return "", false, err
-	}
-	switch v := t.(type) {
-	case string:
-		return v, true, nil
-	case nil:
-		return "", false, nil
-	}
-	return "", true, d.wrongType(p, t, "a string")
-}
-
-func (d *bodyDecoder) domains(p jsonPath) (present bool, err error) {
-	t, err := d.token(p)
-	switch {
-	case err != nil:
-		return false, err
-	case t == nil:
-		return false, nil
-	case t != json.Delim('['):
-		return true, d.wrongType(p, t, "an array of strings")
-	}
-	d.req.Domains = []taskcreate.Domain{} // present and empty is not missing
-	for i := 0; d.dec.More(); i++ {
-		ip := jsonPath{field: p.field, index: i}
-		t, err := d.token(ip)
-		if err != nil {
-			return true, err
-		}
-		s, ok := t.(string)
-		if !ok {
-			if err := d.wrongType(ip, t, "a string"); err != nil {
-				return true, err
-			}
-			continue
-		}
-		d.req.Domains = append(d.req.Domains, taskcreate.Domain(s))
-	}
-	_, err = d.token(p) // the closing bracket
-	return true, err
-}
-
-func (d *bodyDecoder) minConfidence(p jsonPath) (present bool, err error) {
-	t, err := d.token(p)
-	switch {
-	case err != nil:
-		return false, err
-	case t == nil:
-		return false, nil
-	}
-	n, ok := t.(json.Number)
-	if !ok {
-		return true, d.wrongType(p, t, "a number")
-	}
-	f, err := strconv.ParseFloat(string(n), 64)
-	if err != nil {
-		return true, d.add(p, CodeValidationError, "must be a number between 0 and 1, got %.40s", n)
-	}
-	d.req.MinConfidence = f
-	return true, nil
-}
-
-func (d *bodyDecoder) perimeter(p jsonPath) (present bool, err error) {
-	t, err := d.token(p)
-	switch {
-	case err != nil:
-		return false, err
-	case t == nil:
-		return false, nil
-	case t != json.Delim('['):
-		return true, d.wrongType(p, t, "an array of objects")
-	}
-	d.req.Perimeter = []taskcreate.Pair{} // present and empty is not missing
-	for i := 0; d.dec.More(); i++ {
-		if err := d.pair(jsonPath{field: p.field, index: i}); err != nil {
-			return true, err
-		}
-	}
-	_, err = d.token(p) // the closing bracket
-	return true, err
-}
-
-// pair decodes one perimeter item at p and appends it. The item is read
-// whole by the decoder, which checks its syntax, and then walked here: a
-// token at a time through the decoder costs several allocations per token.
-func (d *bodyDecoder) pair(p jsonPath) error {
-	if err := d.dec.Decode(&d.item); err != nil {
-		return &brokenBody{path: p, err: err}
-	}
-	if len(d.item) == 0 || d.item[0] != '{' {
-		return d.add(p, CodeValidationError, "must be an object, got %s", kindOfRaw(d.item))
-	}
-	var pair taskcreate.Pair
-	var seenVariant, seenShop, hasVariant, hasShop bool
-	err := forEachMember(d.item, func(rawKey, value []byte) error {
-		key := memberName(rawKey)
-		kp := jsonPath{field: p.field, index: p.index, key: key}
-		var dup bool
-		switch key {
-		case "variantId":
-			dup, seenVariant = seenVariant, true
-			if !dup {
-				pair.VariantID, hasVariant = d.rawString(kp, value)
-			}
-		case "shopId":
-			dup, seenShop = seenShop, true
-			if !dup {
-				pair.ShopID, hasShop = d.rawString(kp, value)
-			}
-		default:
-			return d.unknownMember(p, key)
-		}
-		if dup {
-			return d.add(kp, CodeValidationError, "appears more than once")
-		}
-		return nil
-	})
-	if errors.Is(err, errNotAnObject) {
-		return &brokenBody{path: p, err: err}
-	}
-	if err != nil {
-		return err
-	}
-	if !hasVariant {
-		if err := d.missing(jsonPath{field: p.field, index: p.index, key: "variantId"}); err != nil {
-			return err
-		}
-	}
-	if !hasShop {
-		if err := d.missing(jsonPath{field: p.field, index: p.index, key: "shopId"}); err != nil {
-			return err
-		}
-	}
-	d.req.Perimeter = append(d.req.Perimeter, pair)
-	return nil
-}
-
-// rawString decodes the string value at p. A null is not present; any other
-// type is reported. The problem list filling up is noticed at the next add.
-func (d *bodyDecoder) rawString(p jsonPath, value []byte) (s string, present bool) {
-	switch {
-	case len(value) >= 2 && value[0] == '"':
-		return unquote(value), true
-	case string(value) == "null":
-		return "", false
-	}
-	_ = d.add(p, CodeValidationError, "must be a string, got %s", kindOfRaw(value))
-	return "", true
-}
-
-// forEachMember calls fn with the raw key and raw value of each member of
-// obj, a JSON object whose syntax is already checked. It fails only if obj
-// is not one, which the decoder rules out.
-func forEachMember(obj []byte, fn func(key, value []byte) error) error {
-	i := skipSpace(obj, 1)
-	for i < len(obj) && obj[i] != '}' {
-		keyEnd := valueEnd(obj, i)
-		colon := skipSpace(obj, keyEnd)
-		valueStart := skipSpace(obj, colon+1)
-		if obj[i] != '"' || colon >= len(obj) || obj[colon] != ':' || valueStart >= len(obj) {
-			return errNotAnObject
-		}
-		end := valueEnd(obj, valueStart)
-		if end <= valueStart {
-			return errNotAnObject
-		}
-		if err := fn(obj[i:keyEnd], obj[valueStart:end]); err != nil {
-			return err
-		}
-		i = skipSpace(obj, end)
-		if i < len(obj) && obj[i] == ',' {
-			i = skipSpace(obj, i+1)
-		}
-	}
-	return nil
-}
-
-var errNotAnObject = errors.New("not a JSON object")
-
-// valueEnd returns the index just past the JSON value starting at b[i],
-// whose syntax is already checked.
-func valueEnd(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return stringEnd(b, i)
-	case '{', '[':
-		for depth := 0; i < len(b); {
-			switch b[i] {
-			case '"':
-				i = stringEnd(b, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
+// object reads the members of the object at p, whose '{' is read: each of names
+// by value, which reports it present (not null); others and absent ones are listed.
+func (d *bodyDecoder) object(p jsonPath, names []string, value func(i int, at jsonPath) (present bool)) {
+	var seen, present uint64 // bit i for names[i]
+	for d.more() {
+		key, _ := d.token(p).(string) // the decoder yields only strings as keys
+		switch i := slices.Index(names, key); {
+		case i < 0 || seen&(1<<i) != 0:
+			msg := "appears more than once"
+			if i < 0 {
+				msg = "is not a known field"
+				if len(key) > maxKeyBytes { // the name is echoed back
+					key = strings.ToValidUTF8(key[:maxKeyBytes], "") + "..."
 				}
 			}
-			i++
-		}
-		return i
-	}
-	for i < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[i])) {
-		i++
-	}
-	return i
-}
-
-// stringEnd returns the index just past the JSON string starting at b[i].
-func stringEnd(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
+			d.add(p.member(key), CodeValidationError, "%s", msg)
+			d.decode(p.member(key), &discard{})
+		default:
+			seen |= 1 << i
+			if value(i, p.member(key)) {
+				present |= 1 << i
+			}
 		}
 	}
-	return i
+	d.token(p) // the closing brace
+	for i, name := range names {
+		if present&(1<<i) == 0 {
+			d.add(p.member(name), CodeMissingRequiredField, "is required")
+		}
+	}
 }
 
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
-		i++
+// array reads the array at p, each element by elem; present: not null; others are listed.
+func (d *bodyDecoder) array(p jsonPath, want string, elem func(at jsonPath)) (present bool) {
+	switch t := d.token(p); {
+	case t == nil: // null, or stopped
+		return false
+	case t != json.Delim('['):
+		d.wrongType(p, want, t)
+		return true
 	}
-	return i
+	for i := 0; d.more(); i++ {
+		elem(jsonPath{field: p.field, index: i})
+	}
+	d.token(p) // the closing bracket
+	return true
 }
 
-// memberName decodes the raw key of a perimeter item, without allocating
-// for the two names a valid item uses.
-func memberName(raw []byte) string {
-	switch string(raw) {
-	case `"variantId"`:
-		return "variantId"
-	case `"shopId"`:
-		return "shopId"
+// body decodes the whole body into d.req.
+func (d *bodyDecoder) body() {
+	root := jsonPath{index: -1}
+	switch t := d.token(root); {
+	case errors.Is(d.stop, io.EOF): // only spaces, or nothing
+		d.stop = nil
+		d.add(root, CodeValidationError, "must be a JSON object, got an empty body")
+		return
+	case t != json.Delim('{'):
+		d.wrongType(root, "a JSON object", t)
+		return
 	}
-	return unquote(raw)
+	d.object(root, fieldNames, d.field)
+	if d.stop == nil {
+		switch _, err := d.dec.Token(); {
+		case errors.Is(err, io.EOF):
+		case err == nil || errors.As(err, new(*json.SyntaxError)) || errors.Is(err, io.ErrUnexpectedEOF):
+			d.add(root, CodeValidationError, "must hold one JSON object and nothing after it")
+		default: // the reader failed
+			d.stop, d.stopAt = err, root
+		}
+	}
 }
 
-// unquote decodes a JSON string whose syntax is already checked, exactly as
-// encoding/json does (invalid UTF-8 becomes U+FFFD).
-func unquote(raw []byte) string {
-	if len(raw) < 2 {
-		return ""
+// field decodes the value of the top-level field at p.
+func (d *bodyDecoder) field(_ int, p jsonPath) (present bool) {
+	switch p.field {
+	case "organizationId":
+		d.req.OrganizationID, present = d.stringValue(p, true)
+	case "workflowRunId":
+		d.req.WorkflowRunID, present = d.stringValue(p, true)
+	case "domains":
+		d.req.Domains = []taskcreate.Domain{} // present and empty is not missing
+		present = d.array(p, "an array of strings", func(p jsonPath) {
+			s, _ := d.stringValue(p, false)
+			d.req.Domains = append(d.req.Domains, taskcreate.Domain(s))
+		})
+	case "minConfidence":
+		present = d.minConfidence(p)
+	case "perimeter":
+		d.req.Perimeter = []taskcreate.Pair{}
+		present = d.array(p, "an array of objects", d.pair)
 	}
+	return present
+}
+
+// stringValue reads a string at p, listing other types and invalid UTF-8.
+func (d *bodyDecoder) stringValue(p jsonPath, nullable bool) (s string, present bool) {
+	if !d.decode(p, &d.raw) {
+		return "", false
+	}
+	switch kind := kindOf(d.raw[0]); {
+	case kind == "null" && nullable:
+		return "", false
+	case kind != "a string":
+		d.add(p, CodeValidationError, "must be a string, got %s", kind)
+		return "", true
+	}
+	s, valid := unquote(d.raw)
+	if !valid {
+		d.add(p, CodeValidationError, "must be valid UTF-8")
+	}
+	return s, true
+}
+
+func (d *bodyDecoder) minConfidence(p jsonPath) (present bool) {
+	if !d.decode(p, &d.raw) || d.raw[0] == 'n' {
+		return false
+	}
+	if kind := kindOf(d.raw[0]); kind != "a number" {
+		d.add(p, CodeValidationError, "must be a number, got %s", kind)
+	} else if f, err := strconv.ParseFloat(string(d.raw), 64); err != nil {
+		d.add(p, CodeValidationError, "must be a number between 0 and 1, got %.40s", d.raw)
+	} else {
+		d.req.MinConfidence = f
+	}
+	return true
+}
+
+// pair decodes the perimeter item at p and appends it.
+func (d *bodyDecoder) pair(p jsonPath) {
+	if t := d.token(p); t != json.Delim('{') {
+		d.wrongType(p, "an object", t)
+		return
+	}
+	var pair taskcreate.Pair
+	values := [...]*string{&pair.VariantID, &pair.ShopID} // in pairKeys' order
+	d.object(p, pairKeys, func(i int, at jsonPath) (present bool) {
+		*values[i], present = d.stringValue(at, true)
+		return present
+	})
+	d.req.Perimeter = append(d.req.Perimeter, pair)
+}
+
+// unquote decodes raw, a checked JSON string, and reports whether it is valid UTF-8
+// with no lone surrogate escape: encoding/json makes both U+FFFD, so ids would collide.
+func unquote(raw []byte) (string, bool) {
 	inner := raw[1 : len(raw)-1]
-	for _, c := range inner {
-		if c == '\\' || c >= utf8.RuneSelf {
-			var s string
-			_ = json.Unmarshal(raw, &s) // cannot fail on a checked string
-			return s
+	if !slices.ContainsFunc(inner, func(c byte) bool { return c == '\\' || c >= utf8.RuneSelf }) {
+		return string(inner), true
+	}
+	var s string
+	_ = json.Unmarshal(raw, &s) // cannot fail on a checked string
+	return s, utf8.Valid(inner) && !hasLoneSurrogate(inner)
+}
+
+// hasLoneSurrogate reports whether a checked JSON string's inside escapes half a surrogate pair alone.
+func hasLoneSurrogate(s []byte) bool {
+	high := false // the last character was an escaped high surrogate
+	for i := 0; i < len(s); i++ {
+		r := rune(-1) // stays so but for a \u escape
+		if s[i] == '\\' {
+			if i++; s[i] == 'u' {
+				n, _ := strconv.ParseUint(string(s[i+1:i+5]), 16, 32)
+				r, i = rune(n), i+4
+			}
 		}
+		if low := r >= 0xdc00 && r < 0xe000; low != high {
+			return true
+		}
+		high = r >= 0xd800 && r < 0xdc00
 	}
-	return string(inner)
+	return high
 }
 
-// kindOfRaw names the JSON type of a raw value.
-func kindOfRaw(value []byte) string {
-	if len(value) == 0 {
-		return "nothing"
-	}
-	switch value[0] {
-	case '"':
-		return "a string"
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
-}
-
-// kindOf names the JSON type of a value from its first token.
-func kindOf(t json.Token) string {
-	switch t.(type) {
-	case string:
-		return "a string"
-	case json.Number, float64:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case nil:
-		return "null"
-	}
-	switch t {
-	case json.Delim('{'):
-		return "an object"
-	case json.Delim('['):
-		return "an array"
-	}
-	return fmt.Sprintf("%v", t)
+// kindOf names the JSON type of a value from its first byte.
+func kindOf(first byte) string {
+	kinds := [...]string{"a number", "a string", "an object", "an array", "a boolean", "a boolean", "null"}
+	return kinds[strings.IndexByte(`"{[tfn`, first)+1]
 }

@@ -3,11 +3,15 @@ package taskhttp
 import (
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -30,22 +34,105 @@ func TestDecodeRequestSeed(t *testing.T) {
 	}, req)
 }
 
-// Strings decode exactly as encoding/json decodes them, escapes and
-// invalid UTF-8 included, in the perimeter as at the top level.
+// Valid strings decode exactly as encoding/json decodes them, escapes
+// included, in the perimeter as at the top level.
 func TestDecodeRequestStrings(t *testing.T) {
-	for _, raw := range []string{`"plain"`, `"caf\u00e9 \"quoted\" \\ \/ \n"`, `"café"`, "\"bad \xff utf-8\"", `"\ud800 lone surrogate"`, `"日本"`, `""`} {
+	for _, raw := range []string{
+		`"plain"`, `"caf\u00e9 \"quoted\" \\ \/ \n"`, `"café"`, `"日本"`, `""`,
+		"\"\uFFFD literal replacement character\"", `"\ufffd escaped"`, `"\uFFFD"`,
+		`"\ud83d\ude00 pair"`, `"\uD83D\uDE00"`, "\"\U0001F600 raw\"", `"\\ud800 escaped backslash"`,
+	} {
 		var want string
 		require.NoError(t, json.Unmarshal([]byte(raw), &want))
-		b := body("organizationId", raw, "perimeter", `[{"variantId":`+raw+`,"shopId":`+raw+`}]`)
+		b := body("organizationId", raw, "domains", `["restock",`+raw+`]`, "perimeter", `[{"variantId":`+raw+`,"shopId":`+raw+`}]`)
 		got, err := decodeRequest(strings.NewReader(b))
-		if err != nil {
-			var invalid *taskcreate.ValidationError
-			require.ErrorAs(t, err, &invalid, "raw %s", raw) // the domain's rules may still reject the value
+		var invalid *taskcreate.ValidationError
+		if errors.As(err, &invalid) {
+			for _, f := range invalid.Fields {
+				assert.NotEqual(t, "must be valid UTF-8", f.Message, "raw %s: %s", raw, f.Field)
+			}
+		} else {
+			require.NoError(t, err, "raw %s", raw)
 		}
 		assert.Equal(t, want, got.OrganizationID, "raw %s", raw)
+		assert.Equal(t, []taskcreate.Domain{taskcreate.Restock, taskcreate.Domain(want)}, got.Domains, "raw %s", raw)
 		require.Len(t, got.Perimeter, 1)
 		assert.Equal(t, taskcreate.Pair{VariantID: want, ShopID: want}, got.Perimeter[0], "raw %s", raw)
 	}
+}
+
+// invalidUTF8 are JSON strings that encoding/json would decode to U+FFFD,
+// so that different bytes would become the same id.
+var invalidUTF8 = []string{
+	"\"\xff\"", "\"bad \xff byte\"", "\"\xc0\xaf overlong\"", "\"\xe6\x97 cut\"", "\"\xed\xa0\x80 encoded surrogate\"",
+	`"\ud800"`, `"\uD800 lone high"`, `"\udc00 lone low"`, `"x\udfff"`, `"\ud800x"`, `"\ud800\u0041"`, `"\ud800\ud800"`,
+	`"\ude00\ud83d reversed pair"`, `"\ud83d\n"`, `"\\\ud800 after an escaped backslash"`, `"ok \ud83d\ude00 then \ud83d"`,
+}
+
+func TestDecodeRequestRejectsInvalidUTF8(t *testing.T) {
+	for _, raw := range invalidUTF8 {
+		b := body("organizationId", raw, "workflowRunId", raw, "domains", `["restock",`+raw+`]`,
+			"perimeter", `[{"shopId":"s","variantId":"v"},{"variantId":`+raw+`,"shopId":`+raw+`}]`)
+		_, err := DecodeRequest(strings.NewReader(b))
+		var invalid *taskcreate.ValidationError
+		require.ErrorAs(t, err, &invalid, "raw %q", raw)
+		var got []string
+		for _, f := range invalid.Fields {
+			assert.Equal(t, CodeValidationError, f.Code, "raw %q: %s", raw, f.Field)
+			assert.Equal(t, "must be valid UTF-8", f.Message, "raw %q: %s", raw, f.Field)
+			got = append(got, f.Field)
+		}
+		assert.Equal(t, []string{"organizationId", "workflowRunId", "domains[1]", "perimeter[1].variantId", "perimeter[1].shopId"}, got, "raw %q", raw)
+		status, resp, _ := errorResponse(err)
+		assert.Equal(t, http.StatusBadRequest, status)
+		assert.Equal(t, CodeValidationError, resp.ErrorCode)
+	}
+}
+
+// timeoutReader yields its text, then fails as a read past its deadline does.
+type timeoutReader struct {
+	text string
+	err  error
+}
+
+func (r *timeoutReader) Read(p []byte) (int, error) {
+	if r.text == "" {
+		return 0, r.err
+	}
+	n := copy(p, r.text)
+	r.text = r.text[n:]
+	return n, nil
+}
+
+// netTimeout is a net.Error that timed out, as some readers report it.
+type netTimeout struct{}
+
+func (netTimeout) Error() string   { return "i/o timeout" }
+func (netTimeout) Timeout() bool   { return true }
+func (netTimeout) Temporary() bool { return true }
+
+// A body that stops arriving is a 408 wherever it stops, not a bad body.
+func TestDecodeRequestReadTimeout(t *testing.T) {
+	for _, readErr := range []error{os.ErrDeadlineExceeded, &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}, netTimeout{}} {
+		for _, cut := range []int{0, 1, 20, strings.Index(seedBody, "perimeter") + 30, len(seedBody) - 1, len(seedBody)} {
+			_, err := DecodeRequest(&timeoutReader{text: seedBody[:cut], err: readErr})
+			require.ErrorIs(t, err, ErrRequestTimeout, "%v after %d bytes", readErr, cut)
+			require.ErrorIs(t, err, readErr, "the reader's error is kept")
+			assert.NotErrorIs(t, err, taskcreate.ErrInvalidRequest)
+			status, resp, header := errorResponse(err)
+			assert.Equal(t, http.StatusRequestTimeout, status)
+			assert.Equal(t, CodeRequestTimeout, resp.ErrorCode)
+			assert.Equal(t, "close", header.Get("Connection"))
+		}
+	}
+
+	// Any other read failure is still a bad body, where the decoder was.
+	_, err := DecodeRequest(&timeoutReader{text: seedBody[:20], err: errors.New("connection reset by peer")})
+	var invalid *taskcreate.ValidationError
+	require.ErrorAs(t, err, &invalid)
+	require.Len(t, invalid.Fields, 1)
+	assert.Equal(t, "could not be read", invalid.Fields[0].Message)
+	assert.NotErrorIs(t, err, ErrRequestTimeout)
 }
 
 func TestDecodeRequestLargePerimeter(t *testing.T) {
@@ -62,9 +149,9 @@ func TestDecodeRequestManyProblems(t *testing.T) {
 	_, err := DecodeRequest(strings.NewReader(b))
 	var invalid *taskcreate.ValidationError
 	require.ErrorAs(t, err, &invalid)
-	require.Len(t, invalid.Fields, maxFieldErrors)
+	require.Len(t, invalid.Fields, taskcreate.MaxFieldErrors)
 	assert.Equal(t, "perimeter[0].x", invalid.Fields[0].Field)
-	last := invalid.Fields[maxFieldErrors-1]
+	last := invalid.Fields[taskcreate.MaxFieldErrors-1]
 	assert.Equal(t, "", last.Field)
 	assert.Contains(t, last.Message, "more than")
 }
@@ -86,6 +173,9 @@ func TestDecodeRequestDeepNesting(t *testing.T) {
 		`{"domains":` + strings.Repeat("[", 1<<20),
 		`{"perimeter":[` + strings.Repeat("[", 1<<20),
 		`{"perimeter":[{"shopId":` + strings.Repeat("[", 1<<20),
+		`{"perimeter":[{"extra":` + strings.Repeat("[", 1<<20),
+		`{"domains":{"a":` + strings.Repeat("[", 1<<20),
+		`{"perimeter":[[` + strings.Repeat(`{"a":`, 1<<18),
 	} {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
@@ -105,6 +195,18 @@ func TestDecodeRequestBodyLimit(t *testing.T) {
 		var tooLarge *http.MaxBytesError
 		require.ErrorAs(t, err, &tooLarge, "limit %d", limit)
 	}
+}
+
+// requestStrings lists every string of req.
+func requestStrings(req taskcreate.Request) []string {
+	out := []string{req.OrganizationID, req.WorkflowRunID}
+	for _, d := range req.Domains {
+		out = append(out, string(d))
+	}
+	for _, p := range req.Perimeter {
+		out = append(out, p.VariantID, p.ShopID)
+	}
+	return out
 }
 
 type nopCloser struct{ *strings.Reader }
@@ -127,16 +229,26 @@ func FuzzDecodeRequest(f *testing.F) {
 		body("perimeter", `[{"shopId":{"a":[1,{"b":"}"}]},"variantId":"v"}]`), body("perimeter", `[{"shop\u0049d":"s","variantId":"v \"q\""}]`),
 		body("extra", `{"nested":[1,2,{"x":null}]}`), body("organizationId", "", "organizationId", "null", "organizationId", `"x"`),
 		seedBody[:len(seedBody)/2], `{"extra":` + strings.Repeat("[", 10_001), `{"perimeter":[` + strings.Repeat(`{"a":[`, 100), strings.Replace(seedBody, `"shopId"`, `"shopId" `, 1),
+		body("organizationId", `"\ufffd"`), body("organizationId", "\"\uFFFD\""), body("workflowRunId", `"\ud83d\ude00"`),
+		body("perimeter", `[{"shopId":"\uD83D\uDE00","variantId":"v"}]`), body("domains", `["restock","\\ud800"]`),
 	} {
 		f.Add(seed)
 	}
+	for _, raw := range invalidUTF8 {
+		f.Add(body("organizationId", raw))
+		f.Add(body("domains", `[`+raw+`]`))
+		f.Add(body("perimeter", `[{"shopId":"s","variantId":`+raw+`}]`))
+	}
+	// The only ways a body may spell U+FFFD: anything else that encoding/json
+	// turns into it is invalid UTF-8, which must not be accepted.
+	escapedReplacement := regexp.MustCompile(`(?i)\\ufffd`)
 	store := &countingStore{TaskStore: unmatchedStore}
 	svc := taskcreate.New(store)
 	f.Fuzz(func(t *testing.T, body string) {
 		limited := http.MaxBytesReader(httptest.NewRecorder(), nopCloser{strings.NewReader(body)}, 1<<16)
 		req, err := DecodeRequest(limited)
 		if err != nil {
-			if status, _ := errorResponse(err); status < 400 || status > 499 {
+			if status, _, _ := errorResponse(err); status < 400 || status > 499 {
 				t.Fatalf("decoding %q: status %d for %v", body, status, err)
 			}
 			var invalid *taskcreate.ValidationError
@@ -144,6 +256,15 @@ func FuzzDecodeRequest(f *testing.F) {
 				t.Fatalf("decoding %q: a validation error without field errors", body)
 			}
 			return
+		}
+
+		// (Not a regexp for the literal: it would match invalid bytes too.)
+		if !strings.Contains(body, "\uFFFD") && !escapedReplacement.MatchString(body) {
+			for _, s := range requestStrings(req) {
+				if strings.ContainsRune(s, utf8.RuneError) {
+					t.Fatalf("decoding %q: accepted %q, a replacement character the body does not hold", body, s)
+				}
+			}
 		}
 
 		// The wire form of an accepted request decodes back to it.
@@ -158,7 +279,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		before := store.calls.Load()
 		_, err = svc.CreateTasks(t.Context(), req)
 		if err != nil {
-			if status, _ := errorResponse(err); status != http.StatusBadRequest {
+			if status, _, _ := errorResponse(err); status != http.StatusBadRequest {
 				t.Fatalf("request %+v from %q: status %d for %v", req, body, status, err)
 			}
 			if store.calls.Load() != before {

@@ -21,9 +21,11 @@
 //
 // Every field is required; null counts as missing, and a minConfidence of 0
 // is a value (it disables filtering). Field names match exactly. Unknown
-// fields, duplicate fields, values of the wrong JSON type, a body that is not
-// one JSON object, and data after the object are all rejected. The rules on
-// the values themselves are taskcreate's.
+// fields, duplicate fields, values of the wrong JSON type, strings that are
+// not valid UTF-8 (raw bytes, or a \u escape of a lone surrogate: different
+// bytes must not become the same id), a body that is not one JSON object,
+// and data after the object are all rejected. The rules on the values
+// themselves are taskcreate's.
 //
 // # Response
 //
@@ -46,16 +48,30 @@
 //
 //	status  errorCode                 when
 //	400     MISSING_REQUIRED_FIELD    every problem is a missing (or null) required field
-//	400     VALIDATION_ERROR          any other problem with the body: bad JSON, wrong type, unknown field, bad value
-//	401     UNAUTHORIZED              the bearer token is missing, malformed or wrong (WWW-Authenticate: Bearer); the body is not read
+//	400     VALIDATION_ERROR          any other problem with the body: bad JSON, wrong type, unknown field,
+//	                                  invalid UTF-8, bad value
+//	401     UNAUTHORIZED              the bearer token is missing, malformed or wrong (WWW-Authenticate: Bearer);
+//	                                  the body is not read
+//	404     NOT_FOUND                 no endpoint at this path (ErrNotFound, for a router's fallback)
 //	405     METHOD_NOT_ALLOWED        the method is not POST (Allow: POST)
+//	408     REQUEST_TIMEOUT           the body stopped arriving: its read timed out, as under
+//	                                  http.Server's ReadTimeout (Connection: close)
 //	413     PAYLOAD_TOO_LARGE         the body is larger than Options.MaxBodyBytes
-//	415     UNSUPPORTED_MEDIA_TYPE    the Content-Type is not application/json
+//	415     UNSUPPORTED_MEDIA_TYPE    the request has no Content-Type, more than one, or one that is not
+//	                                  application/json
+//	429     TOO_MANY_REQUESTS         Options.MaxConcurrentCalls calls are already running (Retry-After: 1);
+//	                                  the body is not read
 //	500     DATABASE_ERROR            the store failed; the message never carries the store's own words
+//	500     OUTCOME_UNKNOWN           the connection to the store was lost while committing: tasks may have
+//	                                  been written; repeating the same request is safe
 //	503     REQUEST_CANCELLED         the request's context was cancelled
+//	503     STORE_BUSY                the store stayed busy (lock contention, SQLITE_BUSY, too many
+//	                                  connections) through every retry (Retry-After: 1)
 //	504     TIMEOUT                   the request's context deadline (or Options.Timeout) passed
 //
-// On any error no task was written or changed.
+// On any error but OUTCOME_UNKNOWN no task was written or changed, so a 408,
+// 429 or 503 may be retried as is. After OUTCOME_UNKNOWN, repeat the same
+// request: it updates what a committed first attempt created.
 //
 // # Other routers
 //
@@ -65,5 +81,10 @@
 // e.POST(taskhttp.Path, echo.WrapHandler(h)). Services that prefer their own
 // middleware for authentication or limits use DecodeRequest, WriteResult and
 // WriteError, which hold the same decoding and the same error mapping as the
-// handler.
+// handler; ErrNotFound, ErrMethodNotAllowed, ErrUnauthorized,
+// ErrUnsupportedMediaType and ErrTooManyRequests give their own checks the
+// same envelope; a body they read themselves whose read timed out is a 408
+// once wrapped with ErrRequestTimeout. Serve the handler from an http.Server
+// with a ReadTimeout, so that a body that stalls ends in a 408 instead of
+// holding a connection (and, with MaxConcurrentCalls, a slot).
 package taskhttp

@@ -32,6 +32,13 @@ type Options struct {
 	// Timeout bounds how long one call may spend creating tasks, after the
 	// body is read (0: only the request's own context bounds it).
 	Timeout time.Duration
+	// MaxConcurrentCalls bounds the calls the handler serves at once (0: no
+	// bound). A request beyond it is answered 429 at once, before its body is
+	// read, instead of queueing for the store's connections. A call holds its
+	// slot from the checks of method, token and content type until
+	// CreateTasks returns, reading the body included: see http.Server's
+	// ReadTimeout.
+	MaxConcurrentCalls int
 	// Logger receives one line per request (nil: no logging). The token and
 	// the Authorization header are never logged.
 	Logger *slog.Logger
@@ -55,6 +62,8 @@ func NewHandler(svc *taskcreate.Service, opts Options) (http.Handler, error) {
 		return nil, fmt.Errorf("taskhttp: NewHandler: Options.MaxBodyBytes is negative (%d)", opts.MaxBodyBytes)
 	case opts.Timeout < 0:
 		return nil, fmt.Errorf("taskhttp: NewHandler: Options.Timeout is negative (%v)", opts.Timeout)
+	case opts.MaxConcurrentCalls < 0:
+		return nil, fmt.Errorf("taskhttp: NewHandler: Options.MaxConcurrentCalls is negative (%d)", opts.MaxConcurrentCalls)
 	}
 	h := &handler{
 		svc:       svc,
@@ -66,6 +75,9 @@ func NewHandler(svc *taskcreate.Service, opts Options) (http.Handler, error) {
 	if h.maxBody == 0 {
 		h.maxBody = DefaultMaxBodyBytes
 	}
+	if opts.MaxConcurrentCalls > 0 {
+		h.slots = make(chan struct{}, opts.MaxConcurrentCalls)
+	}
 	return h, nil
 }
 
@@ -74,6 +86,7 @@ type handler struct {
 	tokenHash [sha256.Size]byte // compared instead of the token, so the comparison takes the same time whatever its length
 	maxBody   int64
 	timeout   time.Duration
+	slots     chan struct{} // one element per call being served; nil: no bound
 	logger    *slog.Logger
 }
 
@@ -106,6 +119,14 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) (taskcreate.Requ
 	if r.ContentLength > h.maxBody {
 		// Known too large from the header: answer before reading any of it.
 		return taskcreate.Request{}, taskcreate.Result{}, &http.MaxBytesError{Limit: h.maxBody}
+	}
+	if h.slots != nil {
+		select {
+		case h.slots <- struct{}{}:
+			defer func() { <-h.slots }()
+		default:
+			return taskcreate.Request{}, taskcreate.Result{}, ErrTooManyRequests
+		}
 	}
 	req, err := decodeRequest(http.MaxBytesReader(w, r.Body, h.maxBody))
 	if err != nil {
@@ -140,10 +161,15 @@ func (h *handler) authorized(header http.Header) bool {
 	return subtle.ConstantTimeCompare(got[:], h.tokenHash[:]) == 1
 }
 
-// isJSON reports whether the Content-Type is application/json, with no
-// charset or charset UTF-8, the only encoding JSON allows.
+// isJSON reports whether the request has one Content-Type, application/json,
+// with no charset or charset UTF-8, the only encoding JSON allows. Two
+// headers are refused, not read as the first: a proxy may have read the other.
 func isJSON(header http.Header) bool {
-	mediaType, params, err := mime.ParseMediaType(header.Get("Content-Type"))
+	values := header.Values("Content-Type")
+	if len(values) != 1 {
+		return false
+	}
+	mediaType, params, err := mime.ParseMediaType(values[0])
 	if err != nil || mediaType != "application/json" {
 		return false
 	}

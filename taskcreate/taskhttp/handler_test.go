@@ -1,6 +1,7 @@
 package taskhttp
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -8,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -97,6 +100,8 @@ func TestHandler(t *testing.T) {
 			"perimeter", `[{"shopId":"shop-uuid-1","variantId":"variant-uuid-1"},{"variantId":"variant-uuid-2","shopId":"shop-uuid-2"},{"shopId":"shop-uuid-1","variantId":"variant-uuid-1"}]`),
 			wantStatus: 200, wantBody: success(2, 0, 0, 0, 2)},
 		{name: "empty perimeter", body: body("perimeter", `[]`), wantStatus: 200, wantBody: success(0, 0, 0, 0, 0), noStore: true},
+		{name: "escaped replacement character and surrogate pair", body: body("perimeter", `[{"shopId":"\ud83d\ude00","variantId":"\ufffd"}]`),
+			wantStatus: 200, wantBody: success(0, 0, 0, 0, 1)},
 		{name: "escaped names and values", body: body("perimeter", `[{"shop\u0049d":"shop-uuid-\u0031","variantId":"variant-uuid-1"},{"shopId":"shop-uuid-2","variantId":"variant-uuid-2"}]`),
 			wantStatus: 200, wantBody: seedResponse},
 
@@ -150,6 +155,10 @@ func TestHandler(t *testing.T) {
 		{name: "a pair is a number", body: body("perimeter", `[{"shopId":"s","variantId":"v"},{"shopId":"t","variantId":"v"},5]`), wantStatus: 400, wantCode: invalid,
 			wantFields: []string{"perimeter[2] " + invalid}},
 		{name: "a pair is an array", body: body("perimeter", `[["s","v"]]`), wantStatus: 400, wantCode: invalid, wantFields: []string{"perimeter[0] " + invalid}},
+		{name: "invalid UTF-8 in organizationId", body: body("organizationId", "\"org-\xff\""), wantStatus: 400, wantCode: invalid,
+			wantFields: []string{"organizationId " + invalid}},
+		{name: "lone surrogate in a shopId", body: body("perimeter", `[{"shopId":"s","variantId":"v"},{"shopId":"shop-\ud800","variantId":"v"}]`),
+			wantStatus: 400, wantCode: invalid, wantFields: []string{"perimeter[1].shopId " + invalid}},
 		{name: "a shopId is a number", body: body("perimeter", `[{"shopId":1,"variantId":"v"}]`), wantStatus: 400, wantCode: invalid,
 			wantFields: []string{"perimeter[0].shopId " + invalid}},
 
@@ -212,6 +221,10 @@ func TestHandler(t *testing.T) {
 			wantStatus: 415, wantCode: CodeUnsupportedMediaType},
 		{name: "malformed content type", body: seedBody, header: map[string][]string{"Content-Type": {"application/json; charset"}},
 			wantStatus: 415, wantCode: CodeUnsupportedMediaType},
+		{name: "two Content-Type headers", body: seedBody, header: map[string][]string{"Content-Type": {"application/json", "application/json"}},
+			wantStatus: 415, wantCode: CodeUnsupportedMediaType},
+		{name: "two content types in one header", body: seedBody, header: map[string][]string{"Content-Type": {"application/json, text/plain"}},
+			wantStatus: 415, wantCode: CodeUnsupportedMediaType},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,6 +283,7 @@ func TestHandler(t *testing.T) {
 			case http.StatusMethodNotAllowed:
 				assert.Equal(t, "POST", w.Header().Get("Allow"))
 			}
+			assert.Empty(t, w.Header().Get("Retry-After"))
 		})
 	}
 }
@@ -312,13 +326,20 @@ func TestHandlerStoreFailures(t *testing.T) {
 		cancel     bool          // the request's context is cancelled before it is served
 		wantStatus int
 		wantCode   string
+		retryAfter string // the Retry-After header, "" for none
 	}{
 		{name: "store error", store: storeFunc(func(context.Context, *taskcreate.Batch) (taskcreate.Outcome, error) {
 			return taskcreate.Outcome{}, leaky
 		}), wantStatus: 500, wantCode: CodeDatabaseError},
 		{name: "transient store error after every retry", store: storeFunc(func(context.Context, *taskcreate.Batch) (taskcreate.Outcome, error) {
 			return taskcreate.Outcome{}, taskcreate.MarkTransient(leaky)
-		}), wantStatus: 500, wantCode: CodeDatabaseError},
+		}), wantStatus: 503, wantCode: CodeStoreBusy, retryAfter: "1"},
+		{name: "connection lost while committing", store: storeFunc(func(context.Context, *taskcreate.Batch) (taskcreate.Outcome, error) {
+			return taskcreate.Outcome{}, taskcreate.MarkOutcomeUnknown(leaky)
+		}), wantStatus: 500, wantCode: CodeOutcomeUnknown},
+		{name: "connection lost while committing a cancelled call", store: storeFunc(func(context.Context, *taskcreate.Batch) (taskcreate.Outcome, error) {
+			return taskcreate.Outcome{}, taskcreate.MarkOutcomeUnknown(fmt.Errorf("driver: %w", context.Canceled))
+		}), wantStatus: 500, wantCode: CodeOutcomeUnknown},
 		{name: "store miscounts", store: storeFunc(func(context.Context, *taskcreate.Batch) (taskcreate.Outcome, error) {
 			return taskcreate.Outcome{Created: 1}, nil
 		}), wantStatus: 500, wantCode: CodeDatabaseError},
@@ -348,10 +369,19 @@ func TestHandlerStoreFailures(t *testing.T) {
 			h.ServeHTTP(w, r)
 
 			require.Equal(t, tt.wantStatus, w.Code, "body: %s", w.Body)
+			assert.Equal(t, tt.retryAfter, w.Header().Get("Retry-After"))
 			var resp Response
 			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
 			assert.Equal(t, tt.wantCode, resp.ErrorCode)
 			assert.Empty(t, resp.FieldErrors)
+			if tt.wantCode == CodeOutcomeUnknown {
+				// The one answer after which tasks may exist: it must not say otherwise.
+				assert.NotContains(t, resp.Error, "no task was written")
+				assert.Contains(t, resp.Error, "may have been written")
+				assert.Contains(t, resp.Error, "repeating the same request is safe")
+			} else {
+				assert.Contains(t, resp.Error, "no task was written")
+			}
 			for _, leak := range []string{"sqlite", "SQL", "INSERT", "secret_col", "json_each", "driver", "interrupted", "context"} {
 				assert.NotContains(t, w.Body.String(), leak)
 			}
@@ -368,7 +398,8 @@ func TestNewHandlerOptions(t *testing.T) {
 		wantErr string // "" for success
 	}{
 		{name: "token only", svc: svc, opts: Options{Token: testToken}},
-		{name: "every option", svc: svc, opts: Options{Token: testToken, MaxBodyBytes: 1, Timeout: time.Second, Logger: slog.New(slog.DiscardHandler)}},
+		{name: "every option", svc: svc, opts: Options{Token: testToken, MaxBodyBytes: 1, Timeout: time.Second, MaxConcurrentCalls: 4,
+			Logger: slog.New(slog.DiscardHandler)}},
 		{name: "nil service", opts: Options{Token: testToken}, wantErr: "nil *taskcreate.Service"},
 		{name: "empty token", svc: svc, opts: Options{}, wantErr: "Options.Token is empty"},
 		{name: "blank token", svc: svc, opts: Options{Token: "  "}, wantErr: "Options.Token is empty"},
@@ -376,6 +407,7 @@ func TestNewHandlerOptions(t *testing.T) {
 		{name: "token with a space", svc: svc, opts: Options{Token: "a b"}, wantErr: "Options.Token contains spaces"},
 		{name: "negative body limit", svc: svc, opts: Options{Token: testToken, MaxBodyBytes: -1}, wantErr: "Options.MaxBodyBytes"},
 		{name: "negative timeout", svc: svc, opts: Options{Token: testToken, Timeout: -time.Second}, wantErr: "Options.Timeout"},
+		{name: "negative concurrency bound", svc: svc, opts: Options{Token: testToken, MaxConcurrentCalls: -1}, wantErr: "Options.MaxConcurrentCalls"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -405,25 +437,42 @@ func TestWriteError(t *testing.T) {
 		{Field: "domains", Code: CodeMissingRequiredField, Message: "is required"},
 		{Field: "domains[1]", Code: CodeValidationError, Message: "must be one of ..."},
 	}}
+	lostCommit := taskcreate.MarkOutcomeUnknown(errors.New("driver: bad connection"))
+	busy := taskcreate.MarkTransient(errors.New("database is locked (5) (SQLITE_BUSY)"))
 	tests := []struct {
 		name       string
 		err        error
 		wantStatus int
 		wantCode   string
-		wantHeader [2]string
+		wantHeader map[string]string // every header of the list below that is set
 		wantFields int
+		wantError  string // the message, when it is fixed
 	}{
-		{"validation, all missing", fmt.Errorf("wrapped: %w", fieldsErr), 400, CodeMissingRequiredField, [2]string{}, 2},
-		{"validation, mixed", mixedErr, 400, CodeValidationError, [2]string{}, 2},
-		{"bare ErrInvalidRequest", fmt.Errorf("x: %w", taskcreate.ErrInvalidRequest), 400, CodeValidationError, [2]string{}, 0},
-		{"unauthorized", ErrUnauthorized, 401, CodeUnauthorized, [2]string{"WWW-Authenticate", "Bearer"}, 0},
-		{"method", fmt.Errorf("router: %w", ErrMethodNotAllowed), 405, CodeMethodNotAllowed, [2]string{"Allow", "POST"}, 0},
-		{"too large", fmt.Errorf("read: %w", &http.MaxBytesError{Limit: 10}), 413, CodePayloadTooLarge, [2]string{}, 0},
-		{"media type", ErrUnsupportedMediaType, 415, CodeUnsupportedMediaType, [2]string{}, 0},
-		{"store", errors.New("pq: duplicate key value violates unique constraint"), 500, CodeDatabaseError, [2]string{}, 0},
-		{"nil", nil, 500, CodeDatabaseError, [2]string{}, 0},
-		{"cancelled", fmt.Errorf("taskcreate: %w", context.Canceled), 503, CodeRequestCancelled, [2]string{}, 0},
-		{"deadline", fmt.Errorf("taskcreate: %w: %w", context.DeadlineExceeded, errors.New("driver: timeout")), 504, CodeTimeout, [2]string{}, 0},
+		{"validation, all missing", fmt.Errorf("wrapped: %w", fieldsErr), 400, CodeMissingRequiredField, nil, 2,
+			"invalid request: perimeter[3].shopId is required; minConfidence is required"},
+		{"validation, mixed", mixedErr, 400, CodeValidationError, nil, 2, ""},
+		{"bare ErrInvalidRequest", fmt.Errorf("x: %w", taskcreate.ErrInvalidRequest), 400, CodeValidationError, nil, 0, ""},
+		{"unauthorized", ErrUnauthorized, 401, CodeUnauthorized, map[string]string{"WWW-Authenticate": "Bearer"}, 0, ""},
+		{"not found", ErrNotFound, 404, CodeNotFound, nil, 0, ""},
+		{"method", fmt.Errorf("router: %w", ErrMethodNotAllowed), 405, CodeMethodNotAllowed, map[string]string{"Allow": "POST"}, 0, ""},
+		{"body read timed out", fmt.Errorf("%w: %w", ErrRequestTimeout, os.ErrDeadlineExceeded), 408, CodeRequestTimeout,
+			map[string]string{"Connection": "close"}, 0, ""},
+		{"too large", fmt.Errorf("read: %w", &http.MaxBytesError{Limit: 10}), 413, CodePayloadTooLarge, nil, 0, "the request body is larger than 10 bytes"},
+		{"media type", ErrUnsupportedMediaType, 415, CodeUnsupportedMediaType, nil, 0, ""},
+		{"too many requests", ErrTooManyRequests, 429, CodeTooManyRequests, map[string]string{"Retry-After": "1"}, 0, ""},
+		{"store", errors.New("pq: duplicate key value violates unique constraint"), 500, CodeDatabaseError, nil, 0, msgDatabase},
+		{"nil", nil, 500, CodeDatabaseError, nil, 0, msgDatabase},
+		// A store's own network timeout is not the client's slow body.
+		{"store network timeout", fmt.Errorf("store: %w", &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}), 500, CodeDatabaseError, nil, 0, msgDatabase},
+		{"outcome unknown", fmt.Errorf("taskcreate: %w", lostCommit), 500, CodeOutcomeUnknown, nil, 0, msgOutcomeUnknown},
+		{"outcome unknown, also cancelled", taskcreate.MarkOutcomeUnknown(fmt.Errorf("commit: %w", context.Canceled)), 500, CodeOutcomeUnknown, nil, 0, msgOutcomeUnknown},
+		{"outcome unknown, also past the deadline", fmt.Errorf("%w: %w", context.DeadlineExceeded, lostCommit), 500, CodeOutcomeUnknown, nil, 0, msgOutcomeUnknown},
+		{"cancelled", fmt.Errorf("taskcreate: %w", context.Canceled), 503, CodeRequestCancelled, nil, 0, msgCancelled},
+		{"cancelled while retrying a busy store", fmt.Errorf("taskcreate: %w: %w", context.Canceled, busy), 503, CodeRequestCancelled, nil, 0, msgCancelled},
+		{"store busy after every retry", fmt.Errorf("taskcreate: giving up after 3 attempts: %w", busy), 503, CodeStoreBusy,
+			map[string]string{"Retry-After": "1"}, 0, msgStoreBusy},
+		{"deadline", fmt.Errorf("taskcreate: %w: %w", context.DeadlineExceeded, errors.New("driver: timeout")), 504, CodeTimeout, nil, 0, msgTimeout},
+		{"deadline while retrying a busy store", fmt.Errorf("taskcreate: %w: %w", context.DeadlineExceeded, busy), 504, CodeTimeout, nil, 0, msgTimeout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -432,8 +481,8 @@ func TestWriteError(t *testing.T) {
 			assert.Equal(t, tt.wantStatus, w.Code)
 			assert.Equal(t, "application/json", w.Header().Get("Content-Type"))
 			assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
-			if tt.wantHeader[0] != "" {
-				assert.Equal(t, tt.wantHeader[1], w.Header().Get(tt.wantHeader[0]))
+			for _, name := range []string{"WWW-Authenticate", "Allow", "Connection", "Retry-After"} {
+				assert.Equal(t, tt.wantHeader[name], w.Header().Get(name), "header %s", name)
 			}
 			var resp Response
 			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
@@ -441,11 +490,117 @@ func TestWriteError(t *testing.T) {
 			assert.Equal(t, tt.wantCode, resp.ErrorCode)
 			assert.Len(t, resp.FieldErrors, tt.wantFields)
 			assert.NotEmpty(t, resp.Error)
-			if tt.wantStatus == http.StatusInternalServerError {
-				assert.Equal(t, msgDatabase, resp.Error)
+			if tt.wantError != "" {
+				assert.Equal(t, tt.wantError, resp.Error)
 			}
+			assert.NotContains(t, resp.Error, "driver")
+			assert.NotContains(t, resp.Error, "SQLITE")
 		})
 	}
+}
+
+// Beyond Options.MaxConcurrentCalls a request is refused at once, without
+// its body being read, and the slot comes back when the call returns.
+func TestHandlerMaxConcurrentCalls(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	blocking := storeFunc(func(_ context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
+		entered <- struct{}{}
+		<-release
+		return taskcreate.Outcome{Unmatched: b.Len()}, nil
+	})
+	h, err := NewHandler(taskcreate.New(blocking), Options{Token: testToken, MaxConcurrentCalls: 1})
+	require.NoError(t, err)
+	send := func(body io.Reader) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, Path, body)
+		r.Header.Set("Authorization", "Bearer "+testToken)
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+
+	first := make(chan *httptest.ResponseRecorder)
+	go func() { first <- send(strings.NewReader(seedBody)) }()
+	<-entered // the first call holds the only slot
+
+	body := &readRecorder{r: strings.NewReader(seedBody)}
+	w := send(body)
+	require.Equal(t, http.StatusTooManyRequests, w.Code, "body: %s", w.Body)
+	assert.Equal(t, "1", w.Header().Get("Retry-After"))
+	assert.False(t, body.read, "the body of a refused request was read")
+	var resp Response
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
+	assert.False(t, resp.Success)
+	assert.Equal(t, CodeTooManyRequests, resp.ErrorCode)
+	assert.NotEmpty(t, resp.Error)
+
+	// Requests refused before the body is read take no slot.
+	r := httptest.NewRequest(http.MethodPost, Path, strings.NewReader(seedBody))
+	rw := httptest.NewRecorder()
+	h.ServeHTTP(rw, r)
+	assert.Equal(t, http.StatusUnauthorized, rw.Code)
+
+	release <- struct{}{}
+	assert.Equal(t, http.StatusOK, (<-first).Code)
+
+	// The slot is back: the next call goes through.
+	go func() { <-entered; release <- struct{}{} }()
+	w = send(strings.NewReader(seedBody))
+	assert.Equal(t, http.StatusOK, w.Code, "body: %s", w.Body)
+}
+
+// A body that stops arriving is answered 408 and the connection is closed.
+func TestHandlerRequestTimeout(t *testing.T) {
+	store := &countingStore{TaskStore: unmatchedStore}
+	h, err := NewHandler(taskcreate.New(store), Options{Token: testToken})
+	require.NoError(t, err)
+	r := httptest.NewRequest(http.MethodPost, Path, &timeoutReader{text: seedBody[:40], err: os.ErrDeadlineExceeded})
+	r.Header.Set("Authorization", "Bearer "+testToken)
+	r.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+
+	require.Equal(t, http.StatusRequestTimeout, w.Code, "body: %s", w.Body)
+	assert.Equal(t, "close", w.Header().Get("Connection"))
+	var resp Response
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
+	assert.False(t, resp.Success)
+	assert.Equal(t, CodeRequestTimeout, resp.ErrorCode)
+	assert.Empty(t, resp.FieldErrors)
+	assert.Zero(t, store.calls.Load())
+}
+
+// The same through a real http.Server whose ReadTimeout ends a stalled body.
+func TestServerReadTimeout(t *testing.T) {
+	h, err := NewHandler(taskcreate.New(unmatchedStore), Options{Token: testToken})
+	require.NoError(t, err)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ReadTimeout = 200 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	// Headers announcing the whole seed body, then only its first half.
+	_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		Path, testToken, len(seedBody), seedBody[:len(seedBody)/2])
+	require.NoError(t, err)
+
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+	start := time.Now()
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	assert.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond, "answered before the read timeout")
+	require.Equal(t, http.StatusRequestTimeout, res.StatusCode)
+	assert.True(t, res.Close, "the connection is kept open")
+	assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
+	var resp Response
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&resp))
+	assert.False(t, resp.Success)
+	assert.Equal(t, CodeRequestTimeout, resp.ErrorCode)
+	assert.NotEmpty(t, resp.Error)
 }
 
 func TestWriteResult(t *testing.T) {

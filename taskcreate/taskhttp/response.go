@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/actionvector/tasks/taskcreate"
 )
@@ -18,27 +16,42 @@ const (
 	CodeMissingRequiredField = taskcreate.CodeMissingRequiredField // 400: every problem is a missing field
 	CodeValidationError      = taskcreate.CodeValidationError      // 400: any other problem with the body
 	CodeUnauthorized         = "UNAUTHORIZED"                      // 401
+	CodeNotFound             = "NOT_FOUND"                         // 404
 	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"                // 405
+	CodeRequestTimeout       = "REQUEST_TIMEOUT"                   // 408: the body did not arrive in time
 	CodePayloadTooLarge      = "PAYLOAD_TOO_LARGE"                 // 413
 	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"            // 415
+	CodeTooManyRequests      = "TOO_MANY_REQUESTS"                 // 429: Options.MaxConcurrentCalls calls are running
 	CodeDatabaseError        = "DATABASE_ERROR"                    // 500
+	CodeOutcomeUnknown       = "OUTCOME_UNKNOWN"                   // 500: tasks may have been written
 	CodeRequestCancelled     = "REQUEST_CANCELLED"                 // 503
+	CodeStoreBusy            = "STORE_BUSY"                        // 503: the store stayed busy through every retry
 	CodeTimeout              = "TIMEOUT"                           // 504
 )
 
 // Errors of the HTTP layer itself, for WriteError. Routers that check the
-// method, the token or the content type themselves can answer with them.
+// method, the token, the content type, the path or their own limits can
+// answer with them.
 var (
 	ErrUnauthorized         = errors.New("taskhttp: missing or invalid bearer token")
+	ErrNotFound             = errors.New("taskhttp: no such endpoint")
 	ErrMethodNotAllowed     = errors.New("taskhttp: method not allowed")
 	ErrUnsupportedMediaType = errors.New("taskhttp: unsupported media type")
+	ErrTooManyRequests      = errors.New("taskhttp: too many concurrent calls")
+
+	// ErrRequestTimeout marks a body whose reading timed out. DecodeRequest
+	// wraps such read errors with it; a timeout from anywhere else (a
+	// database connection) is not the client's doing, so it is not a 408.
+	ErrRequestTimeout = errors.New("taskhttp: reading the request body timed out")
 )
 
 // The messages of errors whose own text must not reach the client.
 const (
-	msgDatabase  = "the task store failed; no task was written"
-	msgCancelled = "the request was cancelled; no task was written"
-	msgTimeout   = "the request timed out; no task was written"
+	msgDatabase       = "the task store failed; no task was written"
+	msgOutcomeUnknown = "the connection to the task store was lost while committing: tasks may have been written; repeating the same request is safe"
+	msgStoreBusy      = "the task store stayed busy through every retry; no task was written; retry later"
+	msgCancelled      = "the request was cancelled; no task was written"
+	msgTimeout        = "the request timed out; no task was written"
 )
 
 // WriteResult writes res as a 200 response in the success envelope.
@@ -65,21 +78,23 @@ func WriteError(w http.ResponseWriter, err error) {
 
 // writeError is WriteError reporting what it wrote, for the handler's log.
 func writeError(w http.ResponseWriter, err error) (status int, code string) {
-	status, body := errorResponse(err)
-	switch status {
-	case http.StatusUnauthorized:
-		w.Header().Set("WWW-Authenticate", "Bearer")
-	case http.StatusMethodNotAllowed:
-		w.Header().Set("Allow", http.MethodPost)
+	status, body, header := errorResponse(err)
+	for name, values := range header {
+		w.Header()[name] = values
 	}
 	writeJSON(w, status, body)
 	return status, body.ErrorCode
 }
 
-// errorResponse is the one mapping from errors to HTTP statuses and bodies.
-func errorResponse(err error) (int, Response) {
-	fail := func(status int, code, msg string) (int, Response) {
-		return status, Response{Error: msg, ErrorCode: code}
+// errorResponse is the one mapping from errors to HTTP statuses, bodies and
+// headers.
+func errorResponse(err error) (int, Response, http.Header) {
+	fail := func(status int, code, msg string, header ...string) (int, Response, http.Header) {
+		h := http.Header{}
+		for i := 0; i < len(header); i += 2 {
+			h.Set(header[i], header[i+1])
+		}
+		return status, Response{Error: msg, ErrorCode: code}, h
 	}
 	var tooLarge *http.MaxBytesError
 	var invalid *taskcreate.ValidationError
@@ -91,62 +106,53 @@ func errorResponse(err error) (int, Response) {
 		return fail(http.StatusRequestEntityTooLarge, CodePayloadTooLarge,
 			"the request body is larger than "+strconv.FormatInt(tooLarge.Limit, 10)+" bytes")
 	case errors.As(err, &invalid):
-		return http.StatusBadRequest, validationResponse(invalid.Fields)
+		return http.StatusBadRequest, validationResponse(invalid), http.Header{}
 	case errors.Is(err, taskcreate.ErrInvalidRequest):
 		return fail(http.StatusBadRequest, CodeValidationError, "invalid request")
 	case errors.Is(err, ErrUnauthorized):
-		return fail(http.StatusUnauthorized, CodeUnauthorized, "a valid bearer token is required")
+		return fail(http.StatusUnauthorized, CodeUnauthorized, "a valid bearer token is required", "WWW-Authenticate", "Bearer")
+	case errors.Is(err, ErrNotFound):
+		return fail(http.StatusNotFound, CodeNotFound, "no endpoint at this path")
 	case errors.Is(err, ErrMethodNotAllowed):
-		return fail(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "only POST is allowed")
+		return fail(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "only POST is allowed", "Allow", http.MethodPost)
+	case errors.Is(err, ErrRequestTimeout):
+		// The rest of the body may still be on its way: the connection cannot be reused.
+		return fail(http.StatusRequestTimeout, CodeRequestTimeout, "the request body was not received in time; no task was written",
+			"Connection", "close")
 	case errors.Is(err, ErrUnsupportedMediaType):
-		return fail(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "the Content-Type must be application/json")
+		return fail(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "the request must have one Content-Type header, application/json")
+	case errors.Is(err, ErrTooManyRequests):
+		return fail(http.StatusTooManyRequests, CodeTooManyRequests, "too many calls are running; no task was written; retry later",
+			"Retry-After", "1")
+	case errors.Is(err, taskcreate.ErrOutcomeUnknown):
+		// Before the context errors: a commit cut short may also wrap context.Canceled.
+		return fail(http.StatusInternalServerError, CodeOutcomeUnknown, msgOutcomeUnknown)
 	case errors.Is(err, context.DeadlineExceeded):
 		return fail(http.StatusGatewayTimeout, CodeTimeout, msgTimeout)
 	case errors.Is(err, context.Canceled):
 		return fail(http.StatusServiceUnavailable, CodeRequestCancelled, msgCancelled)
+	case errors.Is(err, taskcreate.ErrTransient):
+		return fail(http.StatusServiceUnavailable, CodeStoreBusy, msgStoreBusy, "Retry-After", "1")
 	default:
 		return fail(http.StatusInternalServerError, CodeDatabaseError, msgDatabase)
 	}
 }
 
-// validationResponse lists fields in the envelope. Its errorCode is
-// MISSING_REQUIRED_FIELD only when every problem is a missing field.
-func validationResponse(fields []taskcreate.FieldError) Response {
-	r := Response{ErrorCode: CodeMissingRequiredField, FieldErrors: make([]FieldError, len(fields))}
-	for i, f := range fields {
+// validationResponse lists the fields of invalid in the envelope. Its
+// errorCode is MISSING_REQUIRED_FIELD only when every problem is a missing
+// field.
+func validationResponse(invalid *taskcreate.ValidationError) Response {
+	r := Response{Error: invalid.Summary(), ErrorCode: CodeMissingRequiredField, FieldErrors: make([]FieldError, len(invalid.Fields))}
+	for i, f := range invalid.Fields {
 		r.FieldErrors[i] = FieldError{Field: f.Field, Code: f.Code, Message: f.Message}
 		if f.Code != CodeMissingRequiredField {
 			r.ErrorCode = CodeValidationError
 		}
 	}
-	if len(fields) == 0 {
+	if len(invalid.Fields) == 0 {
 		r.ErrorCode = CodeValidationError
 	}
-	r.Error = summary(fields)
 	return r
-}
-
-// summary names the first few problems, so the message alone says what to fix.
-func summary(fields []taskcreate.FieldError) string {
-	var b strings.Builder
-	b.WriteString("invalid request")
-	for i, f := range fields {
-		if i == 3 {
-			fmt.Fprintf(&b, " (and %d more)", len(fields)-i)
-			break
-		}
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString("; ")
-		}
-		name := f.Field
-		if name == "" {
-			name = "body"
-		}
-		b.WriteString(name + " " + f.Message)
-	}
-	return b.String()
 }
 
 func writeJSON(w http.ResponseWriter, status int, body Response) {

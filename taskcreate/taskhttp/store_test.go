@@ -3,6 +3,10 @@ package taskhttp
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -64,4 +68,33 @@ func newSeededStore(t *testing.T) *countingStore {
 			Domain: taskcreate.Restock, RecommendedQty: &qty2, Confidence: &conf2, Snapshot: json.RawMessage(`{"daysOfCover":3}`)},
 	}))
 	return &countingStore{TaskStore: store}
+}
+
+// Another process holding SQLite's write lock past the busy timeout, through
+// every retry, is a 503 to come back later, not a 500.
+func TestSQLiteBusyIsServiceUnavailable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tasks.db")
+	store, err := sqlite.Open(t.Context(), path, sqlite.WithBusyTimeout(20*time.Millisecond))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, store.Close()) })
+	other, err := sqlite.Open(t.Context(), path)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, other.Close()) })
+	conn, err := other.DB().Conn(t.Context())
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	_, err = conn.ExecContext(t.Context(), "BEGIN IMMEDIATE") // the other process's write lock
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = conn.ExecContext(context.Background(), "ROLLBACK") })
+
+	h, err := NewHandler(taskcreate.New(store, taskcreate.WithRetry(3, time.Millisecond)), Options{Token: testToken})
+	require.NoError(t, err)
+	r := httptest.NewRequest(http.MethodPost, Path, strings.NewReader(seedBody))
+	r.Header.Set("Authorization", "Bearer "+testToken)
+	r.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	require.Equal(t, http.StatusServiceUnavailable, w.Code, w.Body.String())
+	require.Equal(t, "1", w.Header().Get("Retry-After"))
+	require.Contains(t, w.Body.String(), `"errorCode":"STORE_BUSY"`)
 }
