@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math"
@@ -280,6 +281,44 @@ func testInvalidRequestWritesNothing(t *testing.T, s suite) {
 	wantTasks(t, "tasks after invalid requests", nil, fx.tasks(acme))
 	res, _ := fx.create(valid)
 	wantResult(t, "the valid request", res, "run-1", taskcreate.Outcome{Created: 2})
+}
+
+// testCallerTransaction creates tasks inside a transaction of the
+// caller's: they are visible inside it, and commit or roll back with it.
+func testCallerTransaction(t *testing.T, s suite) {
+	if s.features.WithTx == nil {
+		t.Skip("Features.WithTx is nil: the adapter's test cannot bind a store to a caller's transaction")
+	}
+	fx := s.fixture(t)
+	pool, ok := fx.store.(interface{ DB() *sql.DB })
+	if !ok {
+		t.Fatalf("Features.WithTx is set, but %T has no method DB() *sql.DB to begin a transaction on", fx.store)
+	}
+	fx.put(vector(acme, restock, "s1", "v1", day(1)), vector(acme, restock, "s1", "v2", day(1)), vector(acme, markdown, "s1", "v1", day(1)))
+	req := request(acme, "run-1", 0, allDomains, position("s1", "v1"), position("s1", "v2"))
+	for _, commit := range []bool{false, true} {
+		what := fmt.Sprintf("in a caller's transaction (commit %v)", commit)
+		tx, err := pool.DB().BeginTx(fx.ctx, nil)
+		noError(t, err, "beginning the caller's transaction")
+		bound := s.features.WithTx(fx.store, tx)
+		svc := taskcreate.New(bound, taskcreate.WithClock(fx.clock.tick), taskcreate.WithIDSource(fx.ids.next))
+		res, err := svc.CreateTasks(fx.ctx, req)
+		noError(t, err, "CreateTasks "+what)
+		wantResult(t, "CreateTasks "+what, res, "run-1", taskcreate.Outcome{Created: 3, Unmatched: 3})
+		inside, err := bound.ListTasks(fx.ctx, taskcreate.TaskFilter{OrganizationID: acme})
+		noError(t, err, "ListTasks "+what)
+		wantEqual(t, "tasks seen inside the caller's transaction", 3, len(inside))
+		end := tx.Rollback
+		if commit {
+			end = tx.Commit
+		}
+		noError(t, end(), "ending the caller's transaction")
+		want := 0
+		if commit {
+			want = 3
+		}
+		wantEqual(t, "tasks after the caller's transaction ended "+what, want, len(fx.tasks(acme)))
+	}
 }
 
 func testPortUsesTheBatch(t *testing.T, s suite) {

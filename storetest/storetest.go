@@ -30,6 +30,7 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 
@@ -67,6 +68,10 @@ type Features struct {
 	// wrote a task takes d longer to commit, after its work is done: it
 	// widens the window in which a cancelled context meets a commit.
 	DelayCommits func(t *testing.T, s Store, d time.Duration)
+
+	// WithTx returns s bound to tx, a transaction of the caller's begun on
+	// the pool of s, which s returns from a method DB() *sql.DB.
+	WithTx func(s Store, tx *sql.Tx) Store
 }
 
 // Run runs the whole suite against the stores newStore returns, with no
@@ -147,6 +152,7 @@ var groups = []struct {
 		{"CancelledBeforeCall", testCancelledBeforeCall},
 		{"CancelledContextAtPort", testCancelledContextAtPort},
 		{"InvalidRequestWritesNothing", testInvalidRequestWritesNothing},
+		{"CallerTransaction", testCallerTransaction},
 	}},
 	{"Concurrency", []testCase{
 		{"OverlappingCalls", testConcurrentCalls},

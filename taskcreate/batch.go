@@ -42,52 +42,8 @@ type Batch struct {
 	ProposedIDs    []uuid.UUID // len(Domains)*len(Pairs), one per candidate, unique
 }
 
-// Candidate is one (domain, pair) of a batch and the id proposed for it.
-type Candidate struct {
-	Domain     Domain
-	ShopID     string
-	VariantID  string
-	ProposedID uuid.UUID
-}
-
 // Len returns the number of candidates.
 func (b *Batch) Len() int { return len(b.Domains) * len(b.Pairs) }
-
-// Candidate returns candidate i, 0 <= i < b.Len().
-func (b *Batch) Candidate(i int) Candidate {
-	p := b.Pairs[i%len(b.Pairs)]
-	return Candidate{Domain: b.Domains[i/len(b.Pairs)], ShopID: p.ShopID, VariantID: p.VariantID, ProposedID: b.ProposedIDs[i]}
-}
-
-// PairsByVariant returns the places in b.Pairs of the pairs sorted by
-// (VariantID, ShopID), the order of the action-vector primary key: a store
-// that looks the pairs up in this order reads neighbouring rows one after
-// the other.
-func (b *Batch) PairsByVariant() []int {
-	order := make([]int, len(b.Pairs))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(i, j int) int {
-		p, q := b.Pairs[i], b.Pairs[j]
-		if c := cmp.Compare(p.VariantID, q.VariantID); c != 0 {
-			return c
-		}
-		return cmp.Compare(p.ShopID, q.ShopID)
-	})
-	return order
-}
-
-// Candidates yields every candidate in key order.
-func (b *Batch) Candidates() iter.Seq2[int, Candidate] {
-	return func(yield func(int, Candidate) bool) {
-		for i := range b.Len() {
-			if !yield(i, b.Candidate(i)) {
-				return
-			}
-		}
-	}
-}
 
 // Chunks splits b into batches of at most maxCandidates candidates (at
 // least one pair each) that together hold every candidate once, yielded in

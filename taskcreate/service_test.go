@@ -76,13 +76,13 @@ func TestCreateTasksNormalizesTheBatch(t *testing.T) {
 	assert.Equal(t, time.UTC, b.Now.Location())
 
 	var keys []string
-	for _, c := range b.Candidates() {
-		keys = append(keys, string(c.Domain)+"/"+c.ShopID+"/"+c.VariantID)
+	for _, c := range candidatesOf(b) {
+		keys = append(keys, c.key)
 	}
 	assert.Equal(t, []string{"markdown/s1/v1", "markdown/s1/v2", "markdown/s2/v1", "restock/s1/v1", "restock/s1/v2", "restock/s2/v1"}, keys)
 	assert.Equal(t, 6, b.Len())
 	assert.Len(t, b.ProposedIDs, 6)
-	assert.Equal(t, uuid.UUID{15: 4}, b.Candidate(3).ProposedID)
+	assert.Equal(t, uuid.UUID{15: 4}, candidatesOf(b)[3].id)
 }
 
 func TestDefaultIDsAreUniqueVersion7(t *testing.T) {

@@ -2,6 +2,7 @@ package taskcreate
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -21,13 +22,7 @@ const (
 func Domains() []Domain { return []Domain{Markdown, Rebalance, Restock} }
 
 // Valid reports whether d is one of the three domains.
-func (d Domain) Valid() bool {
-	switch d {
-	case Restock, Rebalance, Markdown:
-		return true
-	}
-	return false
-}
+func (d Domain) Valid() bool { return slices.Contains([]Domain{Markdown, Rebalance, Restock}, d) }
 
 // Status is the lifecycle state of a task.
 type Status string
@@ -43,11 +38,7 @@ const (
 
 // Valid reports whether s is one of the four statuses.
 func (s Status) Valid() bool {
-	switch s {
-	case StatusOpen, StatusInProgress, StatusDone, StatusDismissed:
-		return true
-	}
-	return false
+	return slices.Contains([]Status{StatusOpen, StatusInProgress, StatusDone, StatusDismissed}, s)
 }
 
 // IsOpen reports whether a task in status s is open (OPEN or IN_PROGRESS).
@@ -66,15 +57,8 @@ const (
 
 // Valid reports whether p is one of the four priorities.
 func (p Priority) Valid() bool {
-	switch p {
-	case PriorityLow, PriorityMedium, PriorityHigh, PriorityUrgent:
-		return true
-	}
-	return false
+	return slices.Contains([]Priority{PriorityLow, PriorityMedium, PriorityHigh, PriorityUrgent}, p)
 }
-
-// SourceActionVector is the source_type of every task this library writes.
-const SourceActionVector = "ACTION_VECTOR"
 
 // SuccessCodeTasksCreated is the SuccessCode of every successful Result.
 const SuccessCodeTasksCreated = "WORKFLOW_TASKS_CREATED"

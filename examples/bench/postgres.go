@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/google/uuid"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -40,17 +41,21 @@ const taskColumns = `id, organization_id, source_type, domain, shop_id, variant_
 	snapshot_date, recommended_qty, recommended_discount_pct, confidence, evidence, created_at, updated_at`
 
 // openKeyConflict is the adapter's conflict target and refresh, shared by
-// the F3 floor and the naive baseline on both databases.
-const openKeyConflict = `
+// the F3 floor and the naive baseline on both databases: every column of
+// the recommendation, the run and updated_at take the new row's values.
+var openKeyConflict = `
 	ON CONFLICT (organization_id, domain, shop_id, variant_id)
 	    WHERE source_type = 'ACTION_VECTOR' AND status IN ('OPEN', 'IN_PROGRESS')
-	DO UPDATE SET workflow_run_id          = excluded.workflow_run_id,
-	              snapshot_date            = excluded.snapshot_date,
-	              recommended_qty          = excluded.recommended_qty,
-	              recommended_discount_pct = excluded.recommended_discount_pct,
-	              confidence               = excluded.confidence,
-	              evidence                 = excluded.evidence,
-	              updated_at               = excluded.updated_at`
+	DO UPDATE SET ` + refreshFromExcluded("workflow_run_id", "snapshot_date", "recommended_qty",
+	"recommended_discount_pct", "confidence", "evidence", "updated_at")
+
+// refreshFromExcluded returns "c = excluded.c" for each column, separated by commas.
+func refreshFromExcluded(columns ...string) string {
+	for i, c := range columns {
+		columns[i] = c + " = excluded." + c
+	}
+	return strings.Join(columns, ", ")
+}
 
 func openPostgres(ctx context.Context, dsn string) (*pgDatabase, error) {
 	b := make([]byte, 6)

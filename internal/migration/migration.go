@@ -1,15 +1,18 @@
-// Package migration loads the embedded, versioned schema steps of the
-// adapters: files named "<version>_<name>.sql", applied once each, in
-// version order.
+// Package migration loads and applies the embedded, versioned schema steps
+// of the adapters: files named "<version>_<name>.sql", applied once each, in
+// version order, each recorded in a bookkeeping table.
 package migration
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/actionvector/tasks/internal/sqldb"
 )
 
 // Migration is one schema step.
@@ -55,3 +58,47 @@ func Load(fsys fs.FS, pattern string, sqlOf func(file string) (string, error)) (
 
 // Latest returns the highest version of ms, which Load never returns empty.
 func Latest(ms []Migration) int { return ms[len(ms)-1].Version }
+
+// Dialect is how an adapter keeps the record of its applied migrations.
+type Dialect struct {
+	// Lock holds the statements that make concurrent migrators queue, run
+	// first; none where the transaction's start already does.
+	Lock []string
+	// Current selects the highest version applied, 0 when none.
+	Current string
+	// Record inserts a version and its name, the statement's two parameters.
+	Record string
+	// Wrap names the failed step and marks errors a retry may cure.
+	Wrap func(step string, err error) error
+}
+
+// Apply runs on q, a transaction, every migration of ms above the highest
+// version recorded, each followed by its record, in version order. It
+// applies nothing when the database records a version ms does not know:
+// the schema is newer than this library.
+func Apply(ctx context.Context, q sqldb.Querier, d Dialect, ms []Migration) error {
+	for _, lock := range d.Lock {
+		if _, err := q.ExecContext(ctx, lock); err != nil {
+			return d.Wrap("migrate", err)
+		}
+	}
+	var current int
+	if err := q.QueryRowContext(ctx, d.Current).Scan(&current); err != nil {
+		return d.Wrap("migrate", err)
+	}
+	if latest := Latest(ms); current > latest {
+		return d.Wrap("migrate", fmt.Errorf("the schema's version %d is newer than this library's %d", current, latest))
+	}
+	for _, m := range ms {
+		if m.Version <= current {
+			continue
+		}
+		if _, err := q.ExecContext(ctx, m.SQL); err != nil {
+			return d.Wrap("migrate "+m.Name, err)
+		}
+		if _, err := q.ExecContext(ctx, d.Record, m.Version, m.Name); err != nil {
+			return d.Wrap("migrate "+m.Name, err)
+		}
+	}
+	return nil
+}

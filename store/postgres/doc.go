@@ -4,7 +4,8 @@
 // Open connects and migrates; New wraps a pool the caller owns; WithTx binds
 // a Store to the caller's transaction, so tasks commit or roll back with the
 // caller's own writes. Besides the taskcreate.TaskStore port, a Store offers
-// Migrate, PutActionVectors, ListTasks, SetTaskStatus and Close.
+// Migrate, PutActionVectors, ListTasks, SetTaskStatus and Close. An invalid
+// option is an error from Open and a panic from New.
 //
 // Table names are configurable and may be schema-qualified
 // (WithTasksTable, WithActionVectorTable); they are validated as plain

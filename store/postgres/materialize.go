@@ -1,11 +1,14 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
+	"github.com/actionvector/tasks/internal/sqldb"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -14,14 +17,11 @@ import (
 // statement would commit on its own even when the caller's context ended
 // while it ran; in a transaction, only a call whose work is done commits.
 func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
-	if s.err != nil {
-		return taskcreate.Outcome{}, s.err
-	}
 	if b.Len() == 0 {
 		return taskcreate.Outcome{}, nil
 	}
 	var total taskcreate.Outcome
-	err := s.inTx(ctx, func(q querier) error {
+	err := s.inTx(ctx, func(q sqldb.Querier) error {
 		for _, chunk := range b.Chunks(s.chunkSize) {
 			out, err := s.materializeChunk(ctx, q, chunk)
 			if err != nil {
@@ -37,7 +37,7 @@ func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (task
 	return total, nil
 }
 
-func (s *Store) materializeChunk(ctx context.Context, q querier, b *taskcreate.Batch) (out taskcreate.Outcome, err error) {
+func (s *Store) materializeChunk(ctx context.Context, q sqldb.Querier, b *taskcreate.Batch) (out taskcreate.Outcome, err error) {
 	var eligible, written, created int
 	err = q.QueryRowContext(ctx, s.sql.materialize, materializeArgs(b)...).
 		Scan(&out.Unmatched, &out.Suppressed, &out.Skipped, &eligible, &written, &created)
@@ -65,7 +65,7 @@ func materializeArgs(b *taskcreate.Batch) []any {
 	shops := make([]string, len(b.Pairs))
 	variants := make([]string, len(b.Pairs))
 	places := make([]int32, len(b.Pairs)) // $10 is int[]: 4 bytes each
-	for j, i := range b.PairsByVariant() {
+	for j, i := range pairsByVariant(b) {
 		shops[j], variants[j], places[j] = b.Pairs[i].ShopID, b.Pairs[i].VariantID, int32(i+1)
 	}
 	return []any{b.OrganizationID, b.WorkflowRunID, b.MinConfidence, string(b.Priority), b.Now,
@@ -80,4 +80,22 @@ func uuidArray(ids []uuid.UUID) [][16]byte {
 		out[i] = id
 	}
 	return out
+}
+
+// pairsByVariant returns the places in b.Pairs of the pairs sorted by
+// (VariantID, ShopID), the order of the action-vector primary key: looked
+// up in this order, neighbouring pairs read neighbouring rows.
+func pairsByVariant(b *taskcreate.Batch) []int {
+	order := make([]int, len(b.Pairs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int {
+		p, q := b.Pairs[i], b.Pairs[j]
+		if c := cmp.Compare(p.VariantID, q.VariantID); c != 0 {
+			return c
+		}
+		return cmp.Compare(p.ShopID, q.ShopID)
+	})
+	return order
 }

@@ -2,9 +2,9 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/actionvector/tasks/internal/migration"
+	"github.com/actionvector/tasks/internal/sqldb"
 )
 
 // migrations renders the embedded migrations with the Store's table names.
@@ -17,9 +17,6 @@ func (s *Store) migrations() ([]migration.Migration, error) {
 // read-only mirror, is left as it is). It is idempotent, and concurrent
 // calls from several processes apply each migration once.
 func (s *Store) Migrate(ctx context.Context) error {
-	if s.err != nil {
-		return s.err
-	}
 	ms, err := s.migrations()
 	if err != nil {
 		return err
@@ -30,34 +27,18 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err := s.ensureMigrationsTable(ctx); err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(q querier) error {
-		// Concurrent migrators queue on this row lock rather than on a
-		// session-level lock, which distributed engines lack.
-		if _, err := q.ExecContext(ctx, `INSERT INTO `+s.names.Migrations+` (version, name) VALUES (0, 'lock') ON CONFLICT (version) DO NOTHING`); err != nil {
-			return s.wrapErr("migrate", err)
-		}
-		if _, err := q.ExecContext(ctx, `SELECT version FROM `+s.names.Migrations+` WHERE version = 0 FOR UPDATE`); err != nil {
-			return s.wrapErr("migrate", err)
-		}
-		var current int
-		if err := q.QueryRowContext(ctx, `SELECT max(version) FROM `+s.names.Migrations).Scan(&current); err != nil {
-			return s.wrapErr("migrate", err)
-		}
-		if latest := migration.Latest(ms); current > latest {
-			return fmt.Errorf("postgres: migrate: schema version %d of %s is newer than this library's %d", current, s.names.Tasks, latest)
-		}
-		for _, m := range ms {
-			if m.Version <= current {
-				continue
-			}
-			if _, err := q.ExecContext(ctx, m.SQL); err != nil {
-				return s.wrapErr("migrate "+m.Name, err)
-			}
-			if _, err := q.ExecContext(ctx, `INSERT INTO `+s.names.Migrations+` (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
-				return s.wrapErr("migrate "+m.Name, err)
-			}
-		}
-		return nil
+	return s.inTx(ctx, func(q sqldb.Querier) error {
+		return migration.Apply(ctx, q, migration.Dialect{
+			// Concurrent migrators queue on this row lock rather than on a
+			// session-level lock, which distributed engines lack.
+			Lock: []string{
+				`INSERT INTO ` + s.names.Migrations + ` (version, name) VALUES (0, 'lock') ON CONFLICT (version) DO NOTHING`,
+				`SELECT version FROM ` + s.names.Migrations + ` WHERE version = 0 FOR UPDATE`,
+			},
+			Current: `SELECT max(version) FROM ` + s.names.Migrations,
+			Record:  `INSERT INTO ` + s.names.Migrations + ` (version, name) VALUES ($1, $2)`,
+			Wrap:    s.wrapErr,
+		}, ms)
 	})
 }
 
@@ -74,7 +55,7 @@ func (s *Store) ensureMigrationsTable(ctx context.Context) error {
 // touched (CREATE TABLE IF NOT EXISTS would still need CREATE rights).
 func (s *Store) ensureActionVectorTable(ctx context.Context) error {
 	var exists bool
-	if err := s.queryer().QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, s.names.ActionVector).Scan(&exists); err != nil {
+	if err := sqldb.QuerierOf(s.Handle).QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, s.names.ActionVector).Scan(&exists); err != nil {
 		return s.wrapErr("migrate", err)
 	}
 	if exists {
@@ -87,9 +68,9 @@ func (s *Store) ensureActionVectorTable(ctx context.Context) error {
 // them can both miss the relation, and one then fails on a catalog unique
 // index; running them again finds it.
 func (s *Store) execDDL(ctx context.Context, step, ddl string) error {
-	_, err := s.queryer().ExecContext(ctx, ddl)
-	if s.tx == nil && (hasCode(err, uniqueViolation) || hasCode(err, duplicateTable) || hasCode(err, duplicateObject)) {
-		_, err = s.queryer().ExecContext(ctx, ddl)
+	_, err := sqldb.QuerierOf(s.Handle).ExecContext(ctx, ddl)
+	if !sqldb.InCallerTx(s.Handle) && (hasCode(err, uniqueViolation) || hasCode(err, duplicateTable) || hasCode(err, duplicateObject)) {
+		_, err = sqldb.QuerierOf(s.Handle).ExecContext(ctx, ddl)
 	}
 	if err != nil {
 		return s.wrapErr(step, err)

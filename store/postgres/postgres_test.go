@@ -105,6 +105,7 @@ func TestConformance(t *testing.T) {
 		FailTaskWrites:  failTaskWrites,
 		StallTaskWrites: stallTaskWrites,
 		DelayCommits:    delayCommits,
+		WithTx:          func(s storetest.Store, tx *sql.Tx) storetest.Store { return s.(*postgres.Store).WithTx(tx) },
 	})
 }
 
@@ -115,6 +116,7 @@ func TestConformanceInChunks(t *testing.T) {
 		FailTaskWrites:  failTaskWrites,
 		StallTaskWrites: stallTaskWrites,
 		DelayCommits:    delayCommits,
+		WithTx:          func(s storetest.Store, tx *sql.Tx) storetest.Store { return s.(*postgres.Store).WithTx(tx) },
 	})
 }
 

@@ -10,10 +10,10 @@ import (
 	"net"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 
+	"github.com/actionvector/tasks/internal/sqldb"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -21,14 +21,11 @@ import (
 // besides the port. It is safe for concurrent use, except a Store bound to a
 // caller's transaction with WithTx, which is as safe as that transaction.
 type Store struct {
-	db        *sql.DB
-	tx        *sql.Tx // the caller's transaction, or nil
-	ownsDB    bool    // Close closes db only when Open made it
-	now       func() time.Time
-	chunkSize int
-	names     names
-	sql       statements
-	err       error // an invalid option, returned by every method
+	sqldb.Handle // DB and Close
+	now          func() time.Time
+	chunkSize    int
+	names        names
+	sql          statements
 }
 
 // Option configures a Store.
@@ -73,48 +70,48 @@ func WithChunkSize(n int) Option { return func(c *config) { c.chunkSize = n } }
 // their context allows. New leaves the caller's pool as it is.
 func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
 
-// newStore applies opts. An invalid option does not fail here, since New
-// returns no error: the Store keeps the error and every method returns it.
-func newStore(db *sql.DB, opts []Option) (*Store, config) {
+// newStore applies opts and says which one is invalid.
+func newStore(opts []Option) (*Store, config, error) {
 	c := config{tasks: "tasks", actionVector: "action_vector", now: time.Now, chunkSize: 3 * taskcreate.DefaultMaxPerimeter,
 		maxConns: DefaultMaxConns}
 	for _, opt := range opts {
 		opt(&c)
 	}
-	s := &Store{db: db, now: c.now, chunkSize: c.chunkSize}
 	switch {
 	case c.now == nil:
-		s.err = errors.New("postgres: WithClock: nil clock")
+		return nil, c, errors.New("postgres: WithClock: nil clock")
 	case c.chunkSize < 1:
-		s.err = fmt.Errorf("postgres: WithChunkSize: %d is below 1", c.chunkSize)
+		return nil, c, fmt.Errorf("postgres: WithChunkSize: %d is below 1", c.chunkSize)
 	case c.maxConns < 1:
-		s.err = fmt.Errorf("postgres: WithMaxConns: %d is below 1", c.maxConns)
-	default:
-		s.names, s.err = newNames(c.tasks, c.actionVector)
+		return nil, c, fmt.Errorf("postgres: WithMaxConns: %d is below 1", c.maxConns)
 	}
-	if s.err == nil {
-		s.sql, s.err = renderStatements(s.names)
+	n, err := newNames(c.tasks, c.actionVector)
+	if err != nil {
+		return nil, c, err
 	}
-	return s, c
+	sql, err := renderStatements(n)
+	if err != nil {
+		return nil, c, err
+	}
+	return &Store{now: c.now, chunkSize: c.chunkSize, names: n, sql: sql}, c, nil
 }
 
 // Open connects to the PostgreSQL database named by dsn (a URL or key=value
-// string, as pgx reads it), checks the connection and migrates. Its pool
-// holds at most DefaultMaxConns connections (WithMaxConns), and keeps them
-// open between calls.
+// string, as pgx reads it), checks the connection and migrates. An invalid
+// option is an error. Its pool holds at most DefaultMaxConns connections
+// (WithMaxConns), and keeps them open between calls.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	s, c, err := newStore(opts)
+	if err != nil {
+		return nil, err
+	}
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	s, c := newStore(db, opts)
-	if s.err != nil {
-		db.Close()
-		return nil, s.err
-	}
 	db.SetMaxOpenConns(c.maxConns)
 	db.SetMaxIdleConns(c.maxConns)
-	s.ownsDB = true
+	s.Handle = sqldb.Owned(db)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, wrapErr("connect", err)
@@ -128,10 +125,15 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 
 // New returns a Store on a pool the caller owns (opened with the "pgx"
 // driver of github.com/jackc/pgx/v5/stdlib); Close leaves it open. It does
-// not migrate: call Migrate. If an option is invalid, every method of the
-// Store returns an error saying so.
+// not migrate: call Migrate. New panics if db is nil or an option is
+// invalid (a table name that is not a plain identifier, say): those are
+// programming errors.
 func New(db *sql.DB, opts ...Option) *Store {
-	s, _ := newStore(db, opts)
+	s, _, err := newStore(opts)
+	if err != nil {
+		panic(err)
+	}
+	s.Handle = sqldb.Borrowed("postgres: New", db)
 	return s
 }
 
@@ -142,93 +144,34 @@ func New(db *sql.DB, opts ...Option) *Store {
 // the caller can retry a whole transaction.
 func (s *Store) WithTx(tx *sql.Tx) *Store {
 	c := *s
-	c.tx, c.ownsDB = tx, false
+	c.Handle = sqldb.WithTx(s.Handle, tx)
 	return &c
 }
 
-// DB returns the pool the Store runs on.
-func (s *Store) DB() *sql.DB { return s.db }
-
-// Close closes the pool if Open made it.
-func (s *Store) Close() error {
-	if !s.ownsDB {
-		return nil
-	}
-	return s.db.Close()
-}
-
-// querier is what statements run on: the pool, or a transaction.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // inTx runs fn in a transaction: the caller's if the Store is bound to one,
-// else one of its own, committed only if fn succeeds and ctx is still live.
-//
-// Every statement of fn runs on ctx: cancelling it drops the connection,
-// and the server rolls the open transaction back. The transaction itself
-// begins on a context that is never cancelled, because database/sql rolls
-// back a transaction whose BeginTx context ends and pgx commits on that
-// context: a cancellation arriving during COMMIT would report a failure for
-// a commit that happened. The connection is taken from the pool on ctx, so
-// waiting for one still ends with ctx.
-func (s *Store) inTx(ctx context.Context, fn func(q querier) error) (err error) {
-	if s.tx != nil {
-		return fn(s.tx)
-	}
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return wrapErr("connect", err)
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
-	if err != nil {
-		return wrapErr("begin", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return commitError(err)
-	}
-	return nil
+// else one of its own, committed only once fn is done and ctx still live.
+// A lone statement would commit on its own even when ctx ended while it
+// ran; in a transaction, a cancellation drops the connection and the
+// server rolls back.
+func (s *Store) inTx(ctx context.Context, fn func(q sqldb.Querier) error) error {
+	return sqldb.InTx(ctx, s.Handle, sqldb.Dialect{Begin: "BEGIN", Wrap: s.wrapErr, CommitFailed: commitError}, fn)
 }
 
-// commitError tells a commit that certainly failed, which wrapErr
+// commitError tells a COMMIT that certainly failed, which wrapErr
 // classifies as any other error, from one whose connection was lost after
-// COMMIT was sent: that one may have committed, and says so.
+// it was sent: that one may have committed, and says so.
 func commitError(err error) error {
 	var pgErr *pgconn.PgError
-	answered := errors.As(err, &pgErr) || errors.Is(err, pgx.ErrTxCommitRollback) || errors.Is(err, sql.ErrTxDone)
-	if answered || pgconn.SafeToRetry(err) {
+	if errors.As(err, &pgErr) || pgconn.SafeToRetry(err) { // the server answered, or never heard it
 		return wrapErr("commit", err)
 	}
 	return taskcreate.MarkOutcomeUnknown(fmt.Errorf("postgres: commit: %w", err))
 }
 
-// queryer returns where a statement that needs no transaction runs: the
-// caller's transaction or the pool.
-func (s *Store) queryer() querier {
-	if s.tx != nil {
-		return s.tx
-	}
-	return s.db
-}
-
 // wrapErr names the failed step and marks errors a retry may cure, unless
 // the Store runs in the caller's transaction: only the caller can retry it.
 func (s *Store) wrapErr(step string, err error) error {
-	if s.tx != nil {
+	if sqldb.InCallerTx(s.Handle) {
 		return fmt.Errorf("postgres: %s: %w", step, err)
 	}
 	return wrapErr(step, err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/actionvector/tasks/internal/sqldb"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -16,9 +17,6 @@ import (
 // wins), in one statement and one transaction. Invalid rows are reported as a
 // *taskcreate.ValidationError and nothing is written.
 func (s *Store) PutActionVectors(ctx context.Context, rows []taskcreate.ActionVector) error {
-	if s.err != nil {
-		return s.err
-	}
 	if err := taskcreate.ValidateActionVectors(rows); err != nil {
 		return err
 	}
@@ -40,7 +38,7 @@ func (s *Store) PutActionVectors(ctx context.Context, rows []taskcreate.ActionVe
 		discounts[i], confidences[i] = v.RecommendedDiscountPct, v.Confidence
 		snapshots[i] = string(v.Snapshot)
 	}
-	return s.inTx(ctx, func(q querier) error {
+	return s.inTx(ctx, func(q sqldb.Querier) error {
 		_, err := q.ExecContext(ctx, s.sql.putActionVectors,
 			orgs, variants, shops, dates, domains, qtys, discounts, confidences, snapshots)
 		if err != nil {
@@ -77,9 +75,6 @@ func lastByPrimaryKey(rows []taskcreate.ActionVector) []taskcreate.ActionVector 
 // ListTasks returns the tasks of f.OrganizationID that match f, ordered by
 // domain, shop, variant (strings in byte order) and creation time.
 func (s *Store) ListTasks(ctx context.Context, f taskcreate.TaskFilter) ([]taskcreate.Task, error) {
-	if s.err != nil {
-		return nil, s.err
-	}
 	if err := taskcreate.ValidateTaskFilter(f); err != nil {
 		return nil, err
 	}
@@ -87,22 +82,12 @@ func (s *Store) ListTasks(ctx context.Context, f taskcreate.TaskFilter) ([]taskc
 	for i, st := range f.Statuses {
 		statuses[i] = string(st)
 	}
-	rows, err := s.queryer().QueryContext(ctx, s.sql.listTasks, f.OrganizationID, f.WorkflowRunID, statuses)
+	tasks, err := sqldb.Collect(ctx, sqldb.QuerierOf(s.Handle), scanTask, s.sql.listTasks, f.OrganizationID, f.WorkflowRunID, statuses)
 	if err != nil {
 		return nil, s.wrapErr("list tasks", err)
 	}
-	defer rows.Close()
-	var tasks []taskcreate.Task
-	for rows.Next() {
-		t, err := scanTask(rows)
-		if err != nil {
-			return nil, s.wrapErr("list tasks", err)
-		}
-		t.OrganizationID = f.OrganizationID
-		tasks = append(tasks, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.wrapErr("list tasks", err)
+	for i := range tasks {
+		tasks[i].OrganizationID = f.OrganizationID
 	}
 	return tasks, nil
 }
@@ -130,14 +115,11 @@ func scanTask(rows *sql.Rows) (taskcreate.Task, error) {
 // no such task, and taskcreate.ErrOpenTaskExists if reopening it would give
 // its key a second open task.
 func (s *Store) SetTaskStatus(ctx context.Context, organizationID string, id uuid.UUID, st taskcreate.Status) error {
-	if s.err != nil {
-		return s.err
-	}
 	if err := taskcreate.ValidateStatusChange(organizationID, st); err != nil {
 		return err
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
-	return s.inTx(ctx, func(q querier) error {
+	return s.inTx(ctx, func(q sqldb.Querier) error {
 		res, err := q.ExecContext(ctx, s.sql.setTaskStatus, string(st), now, organizationID, [16]byte(id))
 		if hasCode(err, uniqueViolation) {
 			return fmt.Errorf("postgres: set task %s to %s: %w: %w", id, st, taskcreate.ErrOpenTaskExists, err)

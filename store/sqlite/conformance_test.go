@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"strings"
@@ -20,6 +21,7 @@ func TestConformance(t *testing.T) {
 		FailTaskWrites:  failTaskWrites,
 		StallTaskWrites: stallTaskWrites,
 		DelayCommits:    delayCommits,
+		WithTx:          func(s storetest.Store, tx *sql.Tx) storetest.Store { return s.(*tasksqlite.Store).WithTx(tx) },
 	})
 }
 

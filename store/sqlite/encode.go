@@ -38,33 +38,29 @@ func parseDate(s string) (time.Time, error) {
 	return t, nil
 }
 
-// appendPairs appends pairs as a JSON array of [shop, variant] arrays, the
-// input of json_each.
-func appendPairs(dst []byte, pairs []taskcreate.Pair) []byte {
+// appendArray appends items as a JSON array, each by appendItem.
+func appendArray[T any](dst []byte, items []T, appendItem func([]byte, T) []byte) []byte {
 	dst = append(dst, '[')
-	for i, p := range pairs {
+	for i, item := range items {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = append(dst, '[')
-		dst = appendJSONString(dst, p.ShopID)
-		dst = append(dst, ',')
-		dst = appendJSONString(dst, p.VariantID)
-		dst = append(dst, ']')
+		dst = appendItem(dst, item)
 	}
 	return append(dst, ']')
 }
 
+// appendPairs appends pairs as a JSON array of [shop, variant] arrays, the
+// input of json_each.
+func appendPairs(dst []byte, pairs []taskcreate.Pair) []byte {
+	return appendArray(dst, pairs, func(dst []byte, p taskcreate.Pair) []byte {
+		return appendJSONStrings(dst, []string{p.ShopID, p.VariantID})
+	})
+}
+
 // appendJSONStrings appends ss as a JSON array of strings.
 func appendJSONStrings[S ~string](dst []byte, ss []S) []byte {
-	dst = append(dst, '[')
-	for i, s := range ss {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendJSONString(dst, string(s))
-	}
-	return append(dst, ']')
+	return appendArray(dst, ss, func(dst []byte, s S) []byte { return appendJSONString(dst, string(s)) })
 }
 
 // appendJSONString appends s as a JSON string. Identifiers are validated

@@ -2,56 +2,35 @@ package sqlite
 
 import (
 	"context"
-	"embed"
-	"fmt"
 
 	"github.com/actionvector/tasks/internal/migration"
+	"github.com/actionvector/tasks/internal/sqldb"
 )
 
-//go:embed migrations/*.sql
-var migrationFiles embed.FS
-
-func migrations() ([]migration.Migration, error) {
-	return migration.Load(migrationFiles, "migrations/*.sql", func(file string) (string, error) {
-		b, err := migrationFiles.ReadFile(file)
-		return string(b), err
-	})
-}
-
-// Migrate brings the schema to this version of the library. It is
-// idempotent and safe to run from several processes at once: each
-// migration runs, with its bookkeeping row, in one write transaction.
+// Migrate creates the action-vector table if it does not exist and brings
+// the tasks table to this version of the library. It is idempotent and safe
+// to run from several processes at once: it runs in one write transaction,
+// which SQLite gives one writer at a time.
 func (s *Store) Migrate(ctx context.Context) error {
 	ms, err := migrations()
 	if err != nil {
 		return err
 	}
-	return s.inWriteTx(ctx, func(q querier) error {
+	return s.inWriteTx(ctx, func(q sqldb.Querier) error {
+		if _, err := q.ExecContext(ctx, actionVectorDDL); err != nil {
+			return s.wrapErr("migrate action_vector", err)
+		}
 		if _, err := q.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS actionvector_tasks_migrations (
 			version    INTEGER NOT NULL PRIMARY KEY,
 			name       TEXT    NOT NULL,
 			applied_at TEXT    NOT NULL)`); err != nil {
-			return wrapErr("migrate", err)
+			return s.wrapErr("migrate", err)
 		}
-		var current int
-		if err := q.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM actionvector_tasks_migrations`).Scan(&current); err != nil {
-			return wrapErr("migrate", err)
-		}
-		if latest := migration.Latest(ms); current > latest {
-			return fmt.Errorf("sqlite: migrate: database schema version %d is newer than this library's %d", current, latest)
-		}
-		for _, m := range ms {
-			if m.Version <= current {
-				continue
-			}
-			if _, err := q.ExecContext(ctx, m.SQL); err != nil {
-				return wrapErr("migrate "+m.Name, err)
-			}
-			if _, err := q.ExecContext(ctx, `INSERT INTO actionvector_tasks_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-				m.Version, m.Name, formatTimestamp(s.now())); err != nil {
-				return wrapErr("migrate "+m.Name, err)
-			}
-		}
-		return nil
+		return migration.Apply(ctx, q, migration.Dialect{
+			Current: `SELECT coalesce(max(version), 0) FROM actionvector_tasks_migrations`,
+			Record: `INSERT INTO actionvector_tasks_migrations (version, name, applied_at)
+			         VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`,
+			Wrap: s.wrapErr,
+		}, ms)
 	})
 }

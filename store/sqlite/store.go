@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,18 +11,18 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/actionvector/tasks/internal/sqldb"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
 // Store is a TaskStore on SQLite, with the methods every adapter offers
-// besides the port. It is safe for concurrent use.
+// besides the port. It is safe for concurrent use, except a Store bound to
+// a caller's transaction with WithTx, which is as safe as that transaction.
 type Store struct {
-	db          *sql.DB
-	ownsDB      bool // Close closes db only when Open made it
-	now         func() time.Time
-	busyTimeout time.Duration
-	chunkSize   int
-	err         error // an invalid option, returned by every method
+	sqldb.Handle // DB and Close
+	now          func() time.Time
+	busyTimeout  time.Duration
+	chunkSize    int
 }
 
 // Option configures a Store.
@@ -43,28 +42,25 @@ func WithBusyTimeout(d time.Duration) Option { return func(s *Store) { s.busyTim
 // transaction.
 func WithChunkSize(n int) Option { return func(s *Store) { s.chunkSize = n } }
 
-// newStore applies opts. An invalid option does not fail here, since New
-// returns no error: the Store keeps the error and every method returns it.
-func newStore(db *sql.DB, opts []Option) *Store {
-	s := &Store{db: db, now: time.Now, busyTimeout: 5 * time.Second, chunkSize: 20_000}
+// newStore applies opts and says which one is invalid.
+func newStore(opts []Option) (*Store, error) {
+	s := &Store{now: time.Now, busyTimeout: 5 * time.Second, chunkSize: 20_000}
 	for _, opt := range opts {
 		opt(s)
 	}
 	switch {
-	case registerErr != nil:
-		s.err = registerErr
 	case s.now == nil:
-		s.err = errors.New("sqlite: WithClock: nil clock")
+		return nil, errors.New("sqlite: WithClock: nil clock")
 	case s.busyTimeout < 0:
-		s.err = fmt.Errorf("sqlite: WithBusyTimeout: %v is negative", s.busyTimeout)
+		return nil, fmt.Errorf("sqlite: WithBusyTimeout: %v is negative", s.busyTimeout)
 	case s.chunkSize < 1:
-		s.err = fmt.Errorf("sqlite: WithChunkSize: %d is below 1", s.chunkSize)
+		return nil, fmt.Errorf("sqlite: WithChunkSize: %d is below 1", s.chunkSize)
 	}
-	return s
+	return s, nil
 }
 
 // Open opens the SQLite database named by dsn (a file path, a "file:" URI or
-// ":memory:"), configures it and migrates it.
+// ":memory:"), configures it and migrates it. An invalid option is an error.
 //
 // The pool has a single connection: SQLite has one writer at a time, and a
 // single connection means callers in this process queue in Go instead of
@@ -73,9 +69,9 @@ func newStore(db *sql.DB, opts []Option) *Store {
 // the connection keeps a 64 MiB page cache and maps up to 1 GiB of the file
 // for reading, since a call reads action vectors all over the table.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
-	s := newStore(nil, opts)
-	if s.err != nil {
-		return nil, s.err
+	s, err := newStore(opts)
+	if err != nil {
+		return nil, err
 	}
 	sep := "?"
 	if strings.Contains(dsn, "?") {
@@ -92,7 +88,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	s.db, s.ownsDB = db, true
+	s.Handle = sqldb.Owned(db)
 	if err := s.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -104,89 +100,49 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 // it open. It does not migrate: call Migrate. Every write transaction starts
 // with BEGIN IMMEDIATE, so concurrent writers queue on SQLite's busy
 // handler; give the pool a busy timeout (_pragma=busy_timeout(5000)), or a
-// single connection as Open does. If an option is invalid, every method of
-// the Store returns an error saying so.
+// single connection as Open does. New panics if db is nil or an option is
+// invalid: those are programming errors.
 func New(db *sql.DB, opts ...Option) *Store {
-	return newStore(db, opts)
-}
-
-// DB returns the pool the Store runs on.
-func (s *Store) DB() *sql.DB { return s.db }
-
-// Close closes the pool if Open made it.
-func (s *Store) Close() error {
-	if !s.ownsDB {
-		return nil
+	s, err := newStore(opts)
+	if err != nil {
+		panic(err)
 	}
-	return s.db.Close()
+	s.Handle = sqldb.Borrowed("sqlite: New", db)
+	return s
 }
 
-// querier is what the statements of one transaction run on.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+// WithTx returns a Store that runs every operation inside tx, the caller's
+// transaction, so tasks are created atomically with the caller's own
+// writes: they commit or roll back with tx. Errors are never marked
+// transient, because only the caller can retry a whole transaction. The
+// transaction writes, so begin it where it cannot meet another writer
+// halfway: on Open's single connection, or with BEGIN IMMEDIATE semantics.
+func (s *Store) WithTx(tx *sql.Tx) *Store {
+	c := *s
+	c.Handle = sqldb.WithTx(s.Handle, tx)
+	return &c
 }
 
 // inWriteTx runs fn in a transaction that takes SQLite's write lock at its
 // start (BEGIN IMMEDIATE), so two writers never both read and then fail to
-// upgrade. It commits only if fn and ctx are both fine, and rolls back
-// otherwise.
-//
-// COMMIT runs on a context that is never cancelled: once it is sent, a
-// cancelled context would make the driver report a failure for a commit that
-// happened. A failed COMMIT leaves nothing committed (SQLite either keeps the
-// transaction open, which the deferred rollback ends, or rolls it back), so
-// every error inWriteTx returns means nothing was written.
-func (s *Store) inWriteTx(ctx context.Context, fn func(q querier) error) (err error) {
-	if s.err != nil {
-		return s.err
-	}
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return wrapErr("connect", err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return wrapErr("begin", err)
-	}
-	defer func() {
-		if err != nil {
-			rollback(conn)
-		}
-	}()
-	if err := fn(conn); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if _, err := conn.ExecContext(context.WithoutCancel(ctx), "COMMIT"); err != nil {
-		return wrapErr("commit", err)
-	}
-	return nil
+// upgrade, or in the caller's transaction. A failed COMMIT leaves nothing
+// committed: SQLite either keeps the transaction open, which the rollback
+// ends, or rolls it back.
+func (s *Store) inWriteTx(ctx context.Context, fn func(q sqldb.Querier) error) error {
+	return sqldb.InTx(ctx, s.Handle, sqldb.Dialect{
+		Begin:        "BEGIN IMMEDIATE",
+		Wrap:         s.wrapErr,
+		CommitFailed: func(err error) error { return s.wrapErr("commit", err) },
+		// An interrupted statement has already rolled the transaction back.
+		RollbackHarmless: func(err error) bool { return strings.Contains(err.Error(), "no transaction is active") },
+	}, fn)
 }
 
-// rollback ends a failed transaction even when the caller's context is done.
-// SQLite has already rolled back a transaction whose statement was
-// interrupted; a connection that cannot roll back for another reason is
-// discarded rather than returned to the pool with a transaction open.
-func rollback(conn *sql.Conn) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, err := conn.ExecContext(ctx, "ROLLBACK")
-	if err != nil && !strings.Contains(err.Error(), "no transaction is active") {
-		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-	}
-}
-
-// wrapErr names the failed step and marks errors a retry may cure.
-func wrapErr(step string, err error) error {
-	if err == nil {
-		return nil
-	}
+// wrapErr names the failed step and marks errors a retry may cure, unless
+// the Store runs in the caller's transaction.
+func (s *Store) wrapErr(step string, err error) error {
 	err = fmt.Errorf("sqlite: %s: %w", step, err)
-	if isTransient(err) {
+	if !sqldb.InCallerTx(s.Handle) && isTransient(err) {
 		return taskcreate.MarkTransient(err)
 	}
 	return err

@@ -1,15 +1,16 @@
 package sqlite_test
 
 import (
+	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	tasksqlite "github.com/actionvector/tasks/store/sqlite"
-	"github.com/actionvector/tasks/taskcreate"
 )
 
-func TestInvalidOptionsAreReported(t *testing.T) {
+func TestInvalidOptionsFailWhenTheStoreIsBuilt(t *testing.T) {
 	tests := map[string]tasksqlite.Option{
 		"WithClock":       tasksqlite.WithClock(nil),
 		"WithBusyTimeout": tasksqlite.WithBusyTimeout(-time.Second),
@@ -20,26 +21,23 @@ func TestInvalidOptionsAreReported(t *testing.T) {
 			if _, err := tasksqlite.Open(t.Context(), ":memory:", opt); err == nil || !strings.Contains(err.Error(), name) {
 				t.Errorf("Open with a bad %s: want an error naming it, got %v", name, err)
 			}
-			s := tasksqlite.New(nil, opt)
-			if err := s.Migrate(t.Context()); err == nil || !strings.Contains(err.Error(), name) {
-				t.Errorf("Migrate of a store with a bad %s: want an error naming it, got %v", name, err)
-			}
-			if _, err := s.ListTasks(t.Context(), taskcreate.TaskFilter{OrganizationID: "o"}); err == nil || !strings.Contains(err.Error(), name) {
-				t.Errorf("ListTasks of a store with a bad %s: want an error naming it, got %v", name, err)
+			if msg := panicOf(func() { tasksqlite.New(&sql.DB{}, opt) }); !strings.Contains(msg, name) {
+				t.Errorf("New with a bad %s: want a panic naming it, got %q", name, msg)
 			}
 		})
 	}
+	if msg := panicOf(func() { tasksqlite.New(nil) }); !strings.Contains(msg, "nil *sql.DB") {
+		t.Errorf("New(nil): want a panic naming the nil pool, got %q", msg)
+	}
 }
 
-func TestTallyFunctionRefusesCallsOutsideCreateTasks(t *testing.T) {
-	s, err := tasksqlite.Open(t.Context(), ":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var v any
-	err = s.DB().QueryRowContext(t.Context(), `SELECT actionvector_tasks_classified(123456789, 2)`).Scan(&v)
-	if err == nil || !strings.Contains(err.Error(), "no CreateTasks call has token 123456789") {
-		t.Fatalf("got %v, %v; want an error naming the unknown token", v, err)
-	}
+// panicOf returns what f panics with, or "" if it returns.
+func panicOf(f func()) (msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg = fmt.Sprint(r)
+		}
+	}()
+	f()
+	return ""
 }

@@ -8,23 +8,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/actionvector/tasks/internal/sqldb"
 	"github.com/actionvector/tasks/taskcreate"
 )
-
-// ?1 rows: a JSON array of [organization, variant, shop, date, domain, qty,
-// discount, confidence, snapshot] arrays.
-const upsertActionVectors = `
-	INSERT INTO action_vector (organization_id, variant_id, shop_id, snapshot_date, domain,
-	                           recommended_qty, recommended_discount_pct, recommendation_confidence,
-	                           decision_vector_snapshot)
-	SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8
-	FROM json_each(?1)
-	WHERE true
-	ON CONFLICT (organization_id, variant_id, shop_id, snapshot_date, domain)
-	DO UPDATE SET recommended_qty           = excluded.recommended_qty,
-	              recommended_discount_pct  = excluded.recommended_discount_pct,
-	              recommendation_confidence = excluded.recommendation_confidence,
-	              decision_vector_snapshot  = excluded.decision_vector_snapshot`
 
 // PutActionVectors inserts rows, replacing those with the same primary key
 // (organization, variant, shop, snapshot date, domain), in one transaction.
@@ -34,29 +20,24 @@ func (s *Store) PutActionVectors(ctx context.Context, rows []taskcreate.ActionVe
 	if err := taskcreate.ValidateActionVectors(rows); err != nil {
 		return err
 	}
-	return s.inWriteTx(ctx, func(q querier) error {
+	return s.inWriteTx(ctx, func(q sqldb.Querier) error {
 		var buf []byte
 		for lo := 0; lo < len(rows); lo += s.chunkSize {
 			buf = appendActionVectors(buf[:0], rows[lo:min(lo+s.chunkSize, len(rows))])
-			if _, err := q.ExecContext(ctx, upsertActionVectors, string(buf)); err != nil {
-				return wrapErr("put action vectors", err)
+			if _, err := q.ExecContext(ctx, putActionVectors, string(buf)); err != nil {
+				return s.wrapErr("put action vectors", err)
 			}
 		}
 		return nil
 	})
 }
 
+// appendActionVectors appends rows as a JSON array of [organization,
+// variant, shop, date, domain, qty, discount, confidence, snapshot] arrays.
 func appendActionVectors(dst []byte, rows []taskcreate.ActionVector) []byte {
-	dst = append(dst, '[')
-	for i, v := range rows {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, '[')
-		for _, s := range []string{v.OrganizationID, v.VariantID, v.ShopID, formatDate(v.SnapshotDate), string(v.Domain)} {
-			dst = appendJSONString(dst, s)
-			dst = append(dst, ',')
-		}
+	return appendArray(dst, rows, func(dst []byte, v taskcreate.ActionVector) []byte {
+		dst = appendJSONStrings(dst, []string{v.OrganizationID, v.VariantID, v.ShopID, formatDate(v.SnapshotDate), string(v.Domain)})
+		dst = append(dst[:len(dst)-1], ',') // the array goes on
 		dst = appendJSONInt(dst, v.RecommendedQty)
 		dst = append(dst, ',')
 		dst = appendJSONFloat(dst, v.RecommendedDiscountPct)
@@ -64,27 +45,13 @@ func appendActionVectors(dst []byte, rows []taskcreate.ActionVector) []byte {
 		dst = appendJSONFloat(dst, v.Confidence)
 		dst = append(dst, ',')
 		dst = appendJSONString(dst, string(v.Snapshot))
-		dst = append(dst, ']')
-	}
-	return append(dst, ']')
+		return append(dst, ']')
+	})
 }
-
-// ?1 organization, ?2 workflow run or "", ?3 statuses (JSON array) or NULL.
-const selectTasks = `
-	SELECT id, domain, shop_id, variant_id, status, priority, workflow_run_id, snapshot_date,
-	       recommended_qty, recommended_discount_pct, confidence, evidence, created_at, updated_at
-	FROM tasks
-	WHERE organization_id = ?1
-	  AND (?2 = '' OR workflow_run_id = ?2)
-	  AND (?3 IS NULL OR status IN (SELECT value FROM json_each(?3)))
-	ORDER BY domain, shop_id, variant_id, created_at, id`
 
 // ListTasks returns the tasks of f.OrganizationID that match f, ordered by
 // domain, shop, variant and creation time (strings in byte order).
 func (s *Store) ListTasks(ctx context.Context, f taskcreate.TaskFilter) ([]taskcreate.Task, error) {
-	if s.err != nil {
-		return nil, s.err
-	}
 	if err := taskcreate.ValidateTaskFilter(f); err != nil {
 		return nil, err
 	}
@@ -92,22 +59,12 @@ func (s *Store) ListTasks(ctx context.Context, f taskcreate.TaskFilter) ([]taskc
 	if len(f.Statuses) > 0 {
 		statuses = string(appendJSONStrings(nil, f.Statuses))
 	}
-	rows, err := s.db.QueryContext(ctx, selectTasks, f.OrganizationID, f.WorkflowRunID, statuses)
+	tasks, err := sqldb.Collect(ctx, sqldb.QuerierOf(s.Handle), scanTask, listTasks, f.OrganizationID, f.WorkflowRunID, statuses)
 	if err != nil {
-		return nil, wrapErr("list tasks", err)
+		return nil, s.wrapErr("list tasks", err)
 	}
-	defer rows.Close()
-	var tasks []taskcreate.Task
-	for rows.Next() {
-		t, err := scanTask(rows)
-		if err != nil {
-			return nil, err
-		}
-		t.OrganizationID = f.OrganizationID
-		tasks = append(tasks, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrapErr("list tasks", err)
+	for i := range tasks {
+		tasks[i].OrganizationID = f.OrganizationID
 	}
 	return tasks, nil
 }
@@ -123,7 +80,7 @@ func scanTask(rows *sql.Rows) (taskcreate.Task, error) {
 	// Nullable columns scan into the pointer fields: NULL leaves them nil.
 	if err := rows.Scan(&id, &domain, &t.ShopID, &t.VariantID, &status, &priority, &t.WorkflowRunID, &snapshot,
 		&t.RecommendedQty, &t.RecommendedDiscountPct, &t.Confidence, &evidence, &created, &upd); err != nil {
-		return t, wrapErr("list tasks", err)
+		return t, err
 	}
 	var err error
 	if t.ID, err = uuid.FromBytes(id); err != nil {
@@ -151,17 +108,16 @@ func (s *Store) SetTaskStatus(ctx context.Context, organizationID string, id uui
 	if err := taskcreate.ValidateStatusChange(organizationID, st); err != nil {
 		return err
 	}
-	return s.inWriteTx(ctx, func(q querier) error {
-		res, err := q.ExecContext(ctx, `UPDATE tasks SET status = ?1, updated_at = ?2 WHERE organization_id = ?3 AND id = ?4`,
-			string(st), formatTimestamp(s.now()), organizationID, id[:])
+	return s.inWriteTx(ctx, func(q sqldb.Querier) error {
+		res, err := q.ExecContext(ctx, setTaskStatus, string(st), formatTimestamp(s.now()), organizationID, id[:])
 		if isUniqueViolation(err) {
 			return fmt.Errorf("sqlite: set task %s to %s: %w: %w", id, st, taskcreate.ErrOpenTaskExists, err)
 		}
 		if err != nil {
-			return wrapErr("set task status", err)
+			return s.wrapErr("set task status", err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
-			return wrapErr("set task status", err)
+			return s.wrapErr("set task status", err)
 		} else if n == 0 {
 			return fmt.Errorf("sqlite: task %s: %w", id, taskcreate.ErrTaskNotFound)
 		}

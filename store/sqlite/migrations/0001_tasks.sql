@@ -1,22 +1,3 @@
--- Action vectors: one recommendation per (organization, variant, shop,
--- snapshot date, domain). In production it mirrors the data platform.
-CREATE TABLE IF NOT EXISTS action_vector (
-    organization_id           TEXT    NOT NULL,
-    variant_id                TEXT    NOT NULL,
-    shop_id                   TEXT    NOT NULL,
-    snapshot_date             TEXT    NOT NULL CHECK (snapshot_date GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'),
-    domain                    TEXT    NOT NULL CHECK (domain IN ('restock', 'rebalance', 'markdown')),
-    recommended_qty           INTEGER,
-    recommended_discount_pct  REAL,
-    recommendation_confidence REAL,
-    decision_vector_snapshot  TEXT    NOT NULL CHECK (json_valid(decision_vector_snapshot)),
-    PRIMARY KEY (organization_id, variant_id, shop_id, snapshot_date, domain)
-) WITHOUT ROWID;
-
--- Serves "latest snapshot date per (organization, domain)" with one seek.
-CREATE INDEX IF NOT EXISTS action_vector_latest_idx
-    ON action_vector (organization_id, domain, snapshot_date);
-
 CREATE TABLE IF NOT EXISTS tasks (
     id                       BLOB NOT NULL PRIMARY KEY CHECK (typeof(id) = 'blob' AND length(id) = 16), -- UUID, 16 bytes
     organization_id          TEXT NOT NULL,
@@ -37,9 +18,9 @@ CREATE TABLE IF NOT EXISTS tasks (
 );
 
 -- At most one open ACTION_VECTOR task per key: the upsert's conflict target.
-CREATE UNIQUE INDEX IF NOT EXISTS tasks_open_action_vector_key
+CREATE UNIQUE INDEX IF NOT EXISTS tasks_open_key
     ON tasks (organization_id, domain, shop_id, variant_id)
     WHERE source_type = 'ACTION_VECTOR' AND status IN ('OPEN', 'IN_PROGRESS');
 
-CREATE INDEX IF NOT EXISTS tasks_workflow_run_idx
+CREATE INDEX IF NOT EXISTS tasks_run_idx
     ON tasks (organization_id, workflow_run_id);

@@ -1,0 +1,152 @@
+// Package sqldb holds what the SQL adapters share: the database a Store runs
+// on (a pool it may own, or the caller's transaction), the querier its
+// statements take, and the transaction every write runs in.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"time"
+)
+
+// Querier is what statements run on: a pool, a connection or a transaction.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Dialect is how an adapter's transactions begin, and how it names and
+// classifies their errors.
+type Dialect struct {
+	Begin string // the statement that opens a transaction, such as "BEGIN IMMEDIATE"
+	// Wrap names the failed step of a transaction and marks errors a retry may cure.
+	Wrap func(step string, err error) error
+	// CommitFailed wraps the error of a COMMIT, saying whether anything may
+	// have been committed.
+	CommitFailed func(err error) error
+	// RollbackHarmless reports a ROLLBACK error that leaves the connection
+	// usable, such as finding the transaction already rolled back; any other
+	// discards the connection. Nil: none is harmless.
+	RollbackHarmless func(err error) bool
+}
+
+// Handle is where a Store's statements run: a pool, which Close closes only
+// if the Store made it, or a caller's transaction on that pool. A Store
+// embeds it: its methods DB and Close are the Store's; the package's
+// functions give the rest.
+type Handle struct {
+	pool *sql.DB
+	tx   *sql.Tx
+	owns bool
+}
+
+// Owned returns a Handle on a pool the Store made, which Close closes.
+func Owned(pool *sql.DB) Handle { return Handle{pool: pool, owns: true} }
+
+// Borrowed returns a Handle on a pool the caller owns and closes. It
+// panics, naming who asked, if pool is nil: a programming error.
+func Borrowed(who string, pool *sql.DB) Handle {
+	if pool == nil {
+		panic(who + ": nil *sql.DB")
+	}
+	return Handle{pool: pool}
+}
+
+// WithTx returns h bound to the caller's transaction tx.
+func WithTx(h Handle, tx *sql.Tx) Handle { return Handle{pool: h.pool, tx: tx} }
+
+// DB returns the pool the Store runs on.
+func (h Handle) DB() *sql.DB { return h.pool }
+
+// Close closes the pool if Open made it.
+func (h Handle) Close() error {
+	if !h.owns {
+		return nil
+	}
+	return h.pool.Close()
+}
+
+// InCallerTx reports whether h runs in the caller's transaction, which
+// only the caller can commit, roll back or retry.
+func InCallerTx(h Handle) bool { return h.tx != nil }
+
+// QuerierOf returns where a statement that needs no transaction of its own
+// runs: the caller's transaction, or the pool.
+func QuerierOf(h Handle) Querier {
+	if h.tx != nil {
+		return h.tx
+	}
+	return h.pool
+}
+
+// InTx runs fn in a transaction: the caller's if h is bound to one, else one
+// of its own on a connection of the pool, committed only if fn succeeds and
+// ctx is still live.
+//
+// The connection is taken, and the transaction begun, on ctx; every
+// statement of fn runs on ctx, so a cancellation interrupts the work and
+// the transaction rolls back. COMMIT runs on a context that is never
+// cancelled: once sent it runs to its end, because a cancellation arriving
+// during it would report a failure for a commit that happened. So every
+// error InTx returns means nothing was written, except one CommitFailed
+// says may have been.
+func InTx(ctx context.Context, h Handle, dialect Dialect, fn func(q Querier) error) (err error) {
+	if h.tx != nil {
+		return fn(h.tx)
+	}
+	conn, err := h.pool.Conn(ctx)
+	if err != nil {
+		return dialect.Wrap("connect", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, dialect.Begin); err != nil {
+		return dialect.Wrap("begin", err)
+	}
+	defer func() {
+		if err != nil {
+			rollback(conn, dialect.RollbackHarmless)
+		}
+	}()
+	if err := fn(conn); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), "COMMIT"); err != nil {
+		return dialect.CommitFailed(err)
+	}
+	return nil
+}
+
+// rollback ends a failed transaction even when the caller's context is
+// done. A connection that cannot roll back is discarded rather than
+// returned to the pool with a transaction open.
+func rollback(conn *sql.Conn, harmless func(error) bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := conn.ExecContext(ctx, "ROLLBACK")
+	if err != nil && (harmless == nil || !harmless(err)) {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+}
+
+// Collect runs query on q and returns what scan makes of each row.
+func Collect[T any](ctx context.Context, q Querier, scan func(*sql.Rows) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,1 @@
+DELETE FROM temp.actionvector_task_candidate
