@@ -57,28 +57,48 @@ func wantResult(t *testing.T, what string, res taskcreate.Result, run string, wa
 // resultDiff describes how res differs from the successful result of run
 // with the counts of want, or returns "".
 func resultDiff(res taskcreate.Result, run string, want taskcreate.Outcome) string {
+	return resultDiffCode(res, run, taskcreate.SuccessCodeTasksCreated, want)
+}
+
+// resultDiffCode is resultDiff for a result whose success code is code.
+func resultDiffCode(res taskcreate.Result, run, code string, want taskcreate.Outcome) string {
 	got := outcomeOf(res)
 	var d []string
-	if got != want {
+	if formatOutcome(got) != formatOutcome(want) {
 		d = append(d, fmt.Sprintf("counts: want %s, got %s", formatOutcome(want), formatOutcome(got)))
 	}
 	if res.WorkflowRunID != run {
 		d = append(d, fmt.Sprintf("WorkflowRunID: want %q, got %q", run, res.WorkflowRunID))
 	}
-	if res.SuccessCode != taskcreate.SuccessCodeTasksCreated {
-		d = append(d, fmt.Sprintf("SuccessCode: want %q, got %q", taskcreate.SuccessCodeTasksCreated, res.SuccessCode))
+	if res.SuccessCode != code {
+		d = append(d, fmt.Sprintf("SuccessCode: want %q, got %q", code, res.SuccessCode))
 	}
 	return strings.Join(d, "; ")
 }
 
 func outcomeOf(res taskcreate.Result) taskcreate.Outcome {
 	return taskcreate.Outcome{Created: res.Created, Updated: res.Updated, Suppressed: res.Suppressed,
-		Skipped: res.Skipped, Unmatched: res.Unmatched}
+		Skipped: res.Skipped, Unmatched: res.Unmatched, Retired: res.Retired}
 }
 
+// formatOutcome prints the counts of o, and so compares them.
 func formatOutcome(o taskcreate.Outcome) string {
-	return fmt.Sprintf("{created %d, updated %d, suppressed %d, skipped %d, unmatched %d}",
-		o.Created, o.Updated, o.Suppressed, o.Skipped, o.Unmatched)
+	return fmt.Sprintf("{created %d, updated %d, suppressed %d, skipped %d, unmatched %d, retired %d}",
+		o.Created, o.Updated, o.Suppressed, o.Skipped, o.Unmatched, o.Retired)
+}
+
+// outcomesDiff describes how got differs from want, or returns "".
+func outcomesDiff(want, got []taskcreate.CandidateOutcome) string {
+	if len(want) != len(got) {
+		return fmt.Sprintf("want %d outcomes, got %d: %v", len(want), len(got), got)
+	}
+	var d []string
+	for i := range want {
+		if want[i] != got[i] {
+			d = append(d, fmt.Sprintf("outcome %d: want %+v, got %+v", i, want[i], got[i]))
+		}
+	}
+	return strings.Join(d, "\n")
 }
 
 // wantTasks stops the test unless got holds exactly the tasks of want, in the

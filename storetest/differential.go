@@ -119,6 +119,9 @@ func (u *universe) request() taskcreate.Request {
 		WorkflowRunID:  pickOne(rng, "run-1", "run-2", "run-3"),
 		MinConfidence:  pickOne(rng, 0, 0, 0.3, 0.5, 0.55, 0.7, 1, rng.Float64()),
 		Perimeter:      []taskcreate.Pair{},
+		DryRun:         rng.IntN(5) == 0,
+		RetireStale:    rng.IntN(3) == 0,
+		ReturnOutcomes: rng.IntN(2) == 0,
 	}
 	for range 1 + rng.IntN(4) {
 		req.Domains = append(req.Domains, pickOne(rng, allDomains...))
@@ -188,6 +191,26 @@ func differentialRound(t *testing.T, s suite, seed uint64) int {
 			compareTasks(fx, m, u, fatalf)
 		}
 
+		if call > 0 && rng.IntN(4) == 0 {
+			sweep := taskcreate.SweepRequest{OrganizationID: pickOne(rng, u.orgs...),
+				WorkflowRunID: pickOne(rng, "run-1", "run-2", "run-3"), DryRun: rng.IntN(3) == 0}
+			step = fmt.Sprintf("sweep before call %d (%+v)", call, sweep)
+			at := fx.clock.tick()
+			res, err := fx.service(at).SweepRun(fx.ctx, sweep)
+			if err != nil {
+				fatalf("SweepRun: %v", err)
+			}
+			code := taskcreate.SuccessCodeTasksSwept
+			if sweep.DryRun {
+				code = taskcreate.SuccessCodeTasksPreviewed
+			}
+			want := taskcreate.SweepResult{WorkflowRunID: sweep.WorkflowRunID, SuccessCode: code, Dismissed: m.sweepRun(sweep, stamp(at))}
+			if res != want {
+				fatalf("SweepRun: want %+v, got %+v", want, res)
+			}
+			compareTasks(fx, m, u, fatalf)
+		}
+
 		req := u.request()
 		if call > 0 && rng.IntN(3) == 0 {
 			// A re-run over the same perimeter: updates are the common case.
@@ -201,9 +224,21 @@ func differentialRound(t *testing.T, s suite, seed uint64) int {
 		if err != nil {
 			fatalf("CreateTasks: %v", err)
 		}
-		want := m.createTasks(req, priority, stamp(at), func(i int) uuid.UUID { return sequenceID(first + uint64(i)) })
-		if msg := resultDiff(res, req.WorkflowRunID, want); msg != "" {
+		want, outcomes := m.createTasks(req, priority, stamp(at), func(i int) uuid.UUID { return sequenceID(first + uint64(i)) })
+		code := taskcreate.SuccessCodeTasksCreated
+		if req.DryRun {
+			code = taskcreate.SuccessCodeTasksPreviewed
+		}
+		if msg := resultDiffCode(res, req.WorkflowRunID, code, want); msg != "" {
 			fatalf("result differs from the model: %s", msg)
+		}
+		switch {
+		case !req.ReturnOutcomes && res.Outcomes != nil:
+			fatalf("outcomes listed though not asked for: %+v", res.Outcomes)
+		case req.ReturnOutcomes:
+			if msg := outcomesDiff(outcomes, res.Outcomes); msg != "" {
+				fatalf("outcomes differ from the model:\n%s", msg)
+			}
 		}
 		compareTasks(fx, m, u, fatalf)
 	}

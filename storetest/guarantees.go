@@ -74,7 +74,7 @@ func testFailedWriteRollsBack(t *testing.T, s suite) {
 	if err == nil {
 		t.Fatalf("CreateTasks with a failing write to shop %q: want an error, got nil and %+v", poisonedShop, res)
 	}
-	if res != (taskcreate.Result{}) {
+	if res.SuccessCode != "" || res.Outcomes != nil || formatOutcome(outcomeOf(res)) != formatOutcome(taskcreate.Outcome{}) {
 		t.Errorf("CreateTasks that failed: want a zero Result, got %+v", res)
 	}
 	wantTasks(t, "tasks after the failed call", before, fx.tasks(acme))
@@ -335,6 +335,9 @@ func testPortUsesTheBatch(t *testing.T, s suite) {
 	out, err := fx.store.MaterializeTasks(fx.ctx, b)
 	noError(t, err, "MaterializeTasks")
 	wantEqual(t, "outcome of MaterializeTasks", formatOutcome(taskcreate.Outcome{Created: 1, Suppressed: 1, Unmatched: 2}), formatOutcome(out))
+	if out.Candidates != nil {
+		t.Errorf("MaterializeTasks of a batch that did not ask for them listed candidates: %+v", out.Candidates)
+	}
 	wantTasks(t, "tasks after MaterializeTasks", []taskcreate.Task{
 		taskFrom(row, sequenceID(30), "run-port", taskcreate.PriorityUrgent, now),
 	}, fx.tasks(acme))

@@ -70,8 +70,10 @@ func recommends(v taskcreate.ActionVector) bool {
 
 // createTasks applies a valid request the way CreateTasks must: priority is
 // the service's, now the call's (already UTC microseconds), and
-// proposedID(i) the id proposed for candidate i in key order.
-func (m *model) createTasks(req taskcreate.Request, priority taskcreate.Priority, now time.Time, proposedID func(i int) uuid.UUID) taskcreate.Outcome {
+// proposedID(i) the id proposed for candidate i in key order. It returns
+// the counts, and every candidate's outcome (Result.Outcomes). A dry run
+// changes nothing.
+func (m *model) createTasks(req taskcreate.Request, priority taskcreate.Priority, now time.Time, proposedID func(i int) uuid.UUID) (taskcreate.Outcome, []taskcreate.CandidateOutcome) {
 	domains := slices.Clone(req.Domains)
 	slices.Sort(domains)
 	domains = slices.Compact(domains)
@@ -80,35 +82,73 @@ func (m *model) createTasks(req taskcreate.Request, priority taskcreate.Priority
 		return cmp.Or(cmp.Compare(a.ShopID, b.ShopID), cmp.Compare(a.VariantID, b.VariantID))
 	})
 	pairs = slices.Compact(pairs)
+	tasks := m.tasks
+	if req.DryRun {
+		tasks = slices.Clone(m.tasks)
+	}
 
 	var out taskcreate.Outcome
+	outcomes := []taskcreate.CandidateOutcome{}
 	i := 0
 	for _, d := range domains {
 		latest, hasSnapshot := m.latestDate(req.OrganizationID, d)
 		for _, p := range pairs {
 			id := proposedID(i)
 			i++
+			key := taskKey{org: req.OrganizationID, domain: d, shop: p.ShopID, variant: p.VariantID}
+			o := taskcreate.CandidateOutcome{Domain: d, ShopID: p.ShopID, VariantID: p.VariantID}
+			open := slices.IndexFunc(tasks, func(t taskcreate.Task) bool { return keyOf(t) == key && t.Status.IsOpen() })
 			v, ok := m.vectors[vectorKey{req.OrganizationID, p.VariantID, p.ShopID, latest, d}]
 			switch {
 			case !hasSnapshot || !ok:
+				o.Outcome = taskcreate.OutcomeUnmatched
 				out.Unmatched++
 			case req.MinConfidence > 0 && v.Confidence != nil && *v.Confidence < req.MinConfidence:
+				o.Outcome = taskcreate.OutcomeSuppressed
 				out.Suppressed++
 			case !recommends(v):
+				o.Outcome = taskcreate.OutcomeSkipped
 				out.Skipped++
+			case open >= 0:
+				o.Outcome, o.TaskID = taskcreate.OutcomeUpdated, tasks[open].ID
+				tasks[open] = refreshed(tasks[open], v, req.WorkflowRunID, now)
+				out.Updated++
 			default:
-				key := taskKey{org: req.OrganizationID, domain: d, shop: p.ShopID, variant: p.VariantID}
-				if open := m.openTask(key); open >= 0 {
-					m.tasks[open] = refreshed(m.tasks[open], v, req.WorkflowRunID, now)
-					out.Updated++
-				} else {
-					m.tasks = append(m.tasks, taskFrom(v, id, req.WorkflowRunID, priority, now))
-					out.Created++
+				o.Outcome = taskcreate.OutcomeCreated
+				if !req.DryRun {
+					o.TaskID = id
 				}
+				tasks = append(tasks, taskFrom(v, id, req.WorkflowRunID, priority, now))
+				out.Created++
+			}
+			if req.RetireStale && o.Outcome != taskcreate.OutcomeCreated && o.Outcome != taskcreate.OutcomeUpdated &&
+				open >= 0 && tasks[open].Status == taskcreate.StatusOpen {
+				tasks[open].Status, tasks[open].WorkflowRunID, tasks[open].UpdatedAt = taskcreate.StatusDismissed, req.WorkflowRunID, now
+				o.TaskID, o.Retired = tasks[open].ID, true
+				out.Retired++
+			}
+			outcomes = append(outcomes, o)
+		}
+	}
+	if !req.DryRun {
+		m.tasks = tasks
+	}
+	return out, outcomes
+}
+
+// sweepRun dismisses the OPEN tasks of org owned by run, as SweepRun must,
+// and returns how many; a dry run changes nothing.
+func (m *model) sweepRun(req taskcreate.SweepRequest, now time.Time) int {
+	n := 0
+	for i, t := range m.tasks {
+		if t.OrganizationID == req.OrganizationID && t.WorkflowRunID == req.WorkflowRunID && t.Status == taskcreate.StatusOpen {
+			n++
+			if !req.DryRun {
+				m.tasks[i].Status, m.tasks[i].UpdatedAt = taskcreate.StatusDismissed, now
 			}
 		}
 	}
-	return out
+	return n
 }
 
 // openTask returns the index of the open task of key, or -1.

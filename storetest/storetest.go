@@ -163,6 +163,14 @@ var groups = []struct {
 	{"Differential", []testCase{
 		{"AgainstModel", testDifferential},
 	}},
+	{"Lifecycle", []testCase{
+		{"DryRunWritesNothing", testDryRunWritesNothing},
+		{"DryRunHoldsNoLock", testDryRunHoldsNoLock},
+		{"OutcomesPerCandidate", testOutcomesPerCandidate},
+		{"RetireStale", testRetireStale},
+		{"SweepRun", testSweepRun},
+		{"SweepRacesCreate", testSweepRacesCreate},
+	}},
 	{"ListTasks", []testCase{
 		{"OrderIsByteOrder", testListOrderIsByteOrder},
 		{"OrderWithinKey", testListOrderWithinKey},

@@ -22,6 +22,22 @@ type TaskStore interface {
 	// (serialization failure, deadlock, busy database) are wrapped with
 	// MarkTransient.
 	MaterializeTasks(ctx context.Context, b *Batch) (Outcome, error)
+
+	// SweepTasks dismisses every OPEN ACTION_VECTOR task of the
+	// organization whose run is the sweep's, stamping updated_at with its
+	// Now, in one transaction, and returns how many it dismissed; with
+	// DryRun it only counts them. It takes the tasks' row locks in key
+	// order, as MaterializeTasks does, so the two never deadlock. Errors
+	// are marked as MaterializeTasks's are.
+	SweepTasks(ctx context.Context, s *Sweep) (int, error)
+}
+
+// Sweep is the validated work of one SweepRun call.
+type Sweep struct {
+	OrganizationID string
+	WorkflowRunID  string
+	Now            time.Time // UTC, whole microseconds: updated_at
+	DryRun         bool
 }
 
 // Batch is the validated, normalized work of one CreateTasks call.
@@ -40,6 +56,17 @@ type Batch struct {
 	Domains        []Domain    // unique, ascending
 	Pairs          []Pair      // unique, ascending by (ShopID, VariantID)
 	ProposedIDs    []uuid.UUID // len(Domains)*len(Pairs), one per candidate, unique
+
+	// DryRun: classify and count, write nothing, hold no lock afterwards.
+	DryRun bool
+	// RetireStale: dismiss the OPEN task of every candidate that is not
+	// eligible, stamping it with the run and Now, and count it in
+	// Outcome.Retired. Its row locks, like the upsert's, are taken in key
+	// order, before anything is written.
+	RetireStale bool
+	// ReturnOutcomes: list in Outcome.Candidates every candidate that has
+	// an action vector or a retired task.
+	ReturnOutcomes bool
 }
 
 // Len returns the number of candidates.
@@ -82,27 +109,61 @@ func (b *Batch) Chunks(maxCandidates int) iter.Seq2[int, *Batch] {
 	}
 }
 
-// Outcome counts what a store did with the candidates of a batch.
+// Outcome counts what a store did with the candidates of a batch (in a dry
+// run, what it would do) and, when the batch asks, says it candidate by
+// candidate.
 type Outcome struct {
 	Created    int // no open task for the key: a new one was inserted
 	Updated    int // the open task of the key was refreshed and now belongs to the run
 	Suppressed int // confidence below MinConfidence
 	Skipped    int // the action vector recommends nothing
 	Unmatched  int // no action vector in the latest snapshot
+	Retired    int // OPEN tasks of suppressed, skipped and unmatched candidates dismissed (RetireStale)
+
+	// Candidates lists, when the batch has ReturnOutcomes, every candidate
+	// that has an action vector or a retired task, in any order; a
+	// candidate it leaves out is unmatched, with no task retired.
+	Candidates []CandidateResult
+}
+
+// CandidateResult is what a store did with one candidate of a batch.
+type CandidateResult struct {
+	Index   int // the candidate's place in the batch
+	Outcome OutcomeKind
+	// TaskID is the task created, refreshed or retired: uuid.Nil for none,
+	// and for the task a dry run would create.
+	TaskID  uuid.UUID
+	Retired bool
+}
+
+// outcomeCounts are the counts of an Outcome, which can be compared.
+type outcomeCounts struct{ created, updated, suppressed, skipped, unmatched, retired int }
+
+func (o Outcome) counts() outcomeCounts {
+	return outcomeCounts{o.Created, o.Updated, o.Suppressed, o.Skipped, o.Unmatched, o.Retired}
 }
 
 // Total returns the number of candidates the outcome accounts for.
 func (o Outcome) Total() int { return o.Created + o.Updated + o.Suppressed + o.Skipped + o.Unmatched }
 
-// Add returns the sum of o and p, for stores that process a batch in chunks.
-func (o Outcome) Add(p Outcome) Outcome {
-	return Outcome{
+// Add returns the sum of o and p, where p is the outcome of the chunk whose
+// first candidate is candidate offset of the batch, for stores that process
+// a batch in chunks.
+func (o Outcome) Add(p Outcome, offset int) Outcome {
+	sum := Outcome{
 		Created:    o.Created + p.Created,
 		Updated:    o.Updated + p.Updated,
 		Suppressed: o.Suppressed + p.Suppressed,
 		Skipped:    o.Skipped + p.Skipped,
 		Unmatched:  o.Unmatched + p.Unmatched,
+		Retired:    o.Retired + p.Retired,
+		Candidates: o.Candidates,
 	}
+	for _, c := range p.Candidates {
+		c.Index += offset
+		sum.Candidates = append(sum.Candidates, c)
+	}
+	return sum
 }
 
 // comparePairs orders pairs by (ShopID, VariantID), the key order of candidates.

@@ -67,6 +67,34 @@
 // tell created from updated by comparing the id the service proposed with
 // the id the upsert kept.
 //
+// # Lifecycle
+//
+// Three options of a Request carry a task's machine-driven life beyond
+// creation, each in the same transaction as the rest of the call:
+//
+//   - DryRun: the call classifies and counts as it would, writes nothing and
+//     holds no lock afterwards; its Result has SuccessCodeTasksPreviewed. A
+//     dry run followed by the same call, with no writes in between, reports
+//     the same counts.
+//   - RetireStale: the OPEN task of a candidate that is now unmatched,
+//     suppressed or skipped is no longer recommended: it becomes DISMISSED,
+//     owned by this run, updated_at now, everything else kept. IN_PROGRESS
+//     tasks (someone works on them) and keys outside the candidates are
+//     never touched. Result.Retired counts them; the five counts still sum
+//     to the candidates.
+//   - ReturnOutcomes: Result.Outcomes lists every candidate in key order
+//     with its outcome and the task created, updated or retired (none for
+//     a task a dry run would create). A request may ask for it with at most
+//     WithMaxOutcomes candidates; a larger one is invalid on returnOutcomes,
+//     before anything is read.
+//
+// Service.SweepRun is for the cron job that declares a run dead: every OPEN
+// task of the organization still owned by the run (no later run refreshed
+// it) becomes DISMISSED, updated_at now. IN_PROGRESS, DONE and DISMISSED
+// tasks and other organizations' tasks are untouched, and a second sweep
+// dismisses nothing. It takes the same locks in the same key order as
+// CreateTasks, so the two never deadlock.
+//
 // Timestamps are UTC, truncated to microseconds, so every store returns them
 // exactly as written. Snapshot dates are calendar dates, returned as
 // midnight UTC.
@@ -78,4 +106,17 @@
 // times (WithRetry); other store errors are returned at once, wrapped so that
 // errors.Is and errors.As reach the driver's own error. When ctx ends, the
 // error matches ctx.Err().
+//
+// # Telemetry
+//
+// A Service records through the OpenTelemetry API, on the global providers
+// unless WithTracerProvider and WithMeterProvider say otherwise: one
+// INTERNAL span per CreateTasks and SweepRun call, with the request's ids,
+// its candidates, its counts, its attempts and, on failure, its ErrorType;
+// a histogram of call durations (actionvector.tasks.call.duration); counters
+// of candidates by outcome (actionvector.tasks.candidates), of tasks
+// dismissed (actionvector.tasks.dismissed) and of retries
+// (actionvector.tasks.retries). The stores add a CLIENT span per statement,
+// a child of the call's. The Attr constants name the attributes; none holds
+// a variant or a shop id. The README's "Observe it" lists every name.
 package taskcreate

@@ -10,11 +10,17 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // DefaultMaxPerimeter is the largest perimeter a Service accepts unless
 // configured otherwise with WithMaxPerimeter.
 const DefaultMaxPerimeter = 1_000_000
+
+// DefaultMaxOutcomes is the most candidates a request that asks for
+// ReturnOutcomes may have, unless configured otherwise with WithMaxOutcomes.
+const DefaultMaxOutcomes = 100_000
 
 // Service creates tasks on a TaskStore. It is safe for concurrent use.
 type Service struct {
@@ -23,9 +29,14 @@ type Service struct {
 	newID        func() (uuid.UUID, error) // nil: UUIDv7 from crypto/rand
 	priority     Priority
 	maxPerimeter int
+	maxOutcomes  int
 	attempts     int
 	backoff      time.Duration
 	maxBackoff   time.Duration
+
+	tracerProvider trace.TracerProvider // nil: the global one
+	meterProvider  metric.MeterProvider
+	tel            telemetry
 }
 
 // Option configures a Service.
@@ -48,6 +59,11 @@ func WithDefaultPriority(p Priority) Option { return func(s *Service) { s.priori
 // duplicates are collapsed (default DefaultMaxPerimeter).
 func WithMaxPerimeter(n int) Option { return func(s *Service) { s.maxPerimeter = n } }
 
+// WithMaxOutcomes sets the most candidates (unique pairs times unique
+// domains) a request that asks for ReturnOutcomes may have (default
+// DefaultMaxOutcomes): the list is held in memory and sent whole.
+func WithMaxOutcomes(n int) Option { return func(s *Service) { s.maxOutcomes = n } }
+
 // WithRetry sets how often a call is attempted when the store reports a
 // transient error (default 5 attempts), and the first backoff (default
 // 20ms), which doubles after each attempt up to one second, with jitter.
@@ -65,6 +81,7 @@ func New(store TaskStore, opts ...Option) *Service {
 		now:          time.Now,
 		priority:     PriorityMedium,
 		maxPerimeter: DefaultMaxPerimeter,
+		maxOutcomes:  DefaultMaxOutcomes,
 		attempts:     5,
 		backoff:      20 * time.Millisecond,
 		maxBackoff:   time.Second,
@@ -73,6 +90,7 @@ func New(store TaskStore, opts ...Option) *Service {
 		opt(s)
 	}
 	s.maxBackoff = max(s.maxBackoff, s.backoff)
+	s.tel = newTelemetry(s.tracerProvider, s.meterProvider)
 	switch {
 	case store == nil:
 		panic("taskcreate: New: nil TaskStore")
@@ -82,6 +100,8 @@ func New(store TaskStore, opts ...Option) *Service {
 		panic(fmt.Sprintf("taskcreate: WithDefaultPriority: invalid priority %q", string(s.priority)))
 	case s.maxPerimeter < 1:
 		panic(fmt.Sprintf("taskcreate: WithMaxPerimeter: %d is below 1", s.maxPerimeter))
+	case s.maxOutcomes < 0:
+		panic(fmt.Sprintf("taskcreate: WithMaxOutcomes: %d is negative", s.maxOutcomes))
 	case s.attempts < 1 || s.backoff < 0:
 		panic(fmt.Sprintf("taskcreate: WithRetry: %d attempts, backoff %v", s.attempts, s.backoff))
 	}
@@ -90,7 +110,7 @@ func New(store TaskStore, opts ...Option) *Service {
 
 // CreateTasks validates req, then creates or refreshes the tasks of its
 // perimeter in one transaction, following the rules of the package
-// documentation.
+// documentation; with req.DryRun it only says what it would do.
 //
 // An invalid request returns a *ValidationError (errors.Is(err,
 // ErrInvalidRequest)) and touches nothing. A cancelled or expired ctx
@@ -98,19 +118,34 @@ func New(store TaskStore, opts ...Option) *Service {
 // was written, except one matching ErrOutcomeUnknown: the connection was
 // lost while committing, and the call cannot know. A call whose work
 // committed returns its Result even if ctx ended meanwhile.
-func (s *Service) CreateTasks(ctx context.Context, req Request) (Result, error) {
+func (s *Service) CreateTasks(ctx context.Context, req Request) (res Result, err error) {
+	ctx, c := s.tel.start(ctx, "CreateTasks", "create", req.OrganizationID, req.WorkflowRunID, req.DryRun)
+	attempts := 0
+	defer func() {
+		s.tel.end(ctx, c, attempts, map[string]int{"created": res.Created, "updated": res.Updated,
+			"suppressed": res.Suppressed, "skipped": res.Skipped, "unmatched": res.Unmatched, "retired": res.Retired}, err)
+		if err == nil {
+			s.tel.countCandidates(ctx, c, res)
+		}
+	}()
 	b, err := s.prepare(req)
 	if err != nil {
 		return Result{}, err
 	}
-	out, err := s.materialize(ctx, b)
-	if err != nil {
+	c.span.SetAttributes(AttrCandidates.Int(b.Len()))
+	var out Outcome
+	if b.Len() > 0 { // else there is nothing to read or write
+		out, attempts, err = retry(ctx, s, func() (Outcome, error) { return s.store.MaterializeTasks(ctx, b) })
+		if err != nil {
+			return Result{}, err
+		}
+	} else if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("taskcreate: %w", err)
+	}
+	if err := checkOutcome(b, out); err != nil {
 		return Result{}, err
 	}
-	if out.Total() != b.Len() || min(out.Created, out.Updated, out.Suppressed, out.Skipped, out.Unmatched) < 0 {
-		return Result{}, fmt.Errorf("taskcreate: store accounted for %d of %d candidates (%+v)", out.Total(), b.Len(), out)
-	}
-	return Result{
+	res = Result{
 		WorkflowRunID: req.WorkflowRunID,
 		SuccessCode:   SuccessCodeTasksCreated,
 		Created:       out.Created,
@@ -118,7 +153,111 @@ func (s *Service) CreateTasks(ctx context.Context, req Request) (Result, error) 
 		Suppressed:    out.Suppressed,
 		Skipped:       out.Skipped,
 		Unmatched:     out.Unmatched,
-	}, nil
+		Retired:       out.Retired,
+	}
+	if b.DryRun {
+		res.SuccessCode = SuccessCodeTasksPreviewed
+	}
+	if b.ReturnOutcomes {
+		res.Outcomes = outcomesOf(b, out.Candidates)
+	}
+	return res, nil
+}
+
+// checkOutcome makes sure a store accounted for every candidate of b once,
+// and that what it listed agrees with what it counted.
+func checkOutcome(b *Batch, out Outcome) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("taskcreate: store accounted for the candidates wrongly: "+format, args...)
+	}
+	switch {
+	case out.Total() != b.Len() || min(out.Created, out.Updated, out.Suppressed, out.Skipped, out.Unmatched, out.Retired) < 0:
+		return bad("%d of %d candidates (%+v)", out.Total(), b.Len(), out)
+	case out.Retired > out.Suppressed+out.Skipped+out.Unmatched || out.Retired > 0 && !b.RetireStale:
+		return bad("%d tasks retired, with %d candidates not eligible and RetireStale %v", out.Retired,
+			out.Suppressed+out.Skipped+out.Unmatched, b.RetireStale)
+	case !b.ReturnOutcomes:
+		return nil
+	}
+	var listed Outcome
+	seen := make(map[int]bool, len(out.Candidates))
+	for _, c := range out.Candidates {
+		if c.Index < 0 || c.Index >= b.Len() || seen[c.Index] {
+			return bad("candidate %d listed out of range or twice", c.Index)
+		}
+		seen[c.Index] = true
+		if c.Retired {
+			listed.Retired++
+		}
+		switch c.Outcome {
+		case OutcomeCreated:
+			listed.Created++
+		case OutcomeUpdated:
+			listed.Updated++
+		case OutcomeSuppressed:
+			listed.Suppressed++
+		case OutcomeSkipped:
+			listed.Skipped++
+		case OutcomeUnmatched:
+			listed.Unmatched++
+		default:
+			return bad("candidate %d has outcome %q", c.Index, c.Outcome)
+		}
+	}
+	listed.Unmatched += b.Len() - len(out.Candidates)
+	if counts := out.counts(); listed.counts() != counts {
+		return bad("listed %+v, counted %+v", listed.counts(), counts)
+	}
+	return nil
+}
+
+// outcomesOf lists every candidate of b in key order, with what listed
+// says of it; those it leaves out are unmatched.
+func outcomesOf(b *Batch, listed []CandidateResult) []CandidateOutcome {
+	outcomes := make([]CandidateOutcome, b.Len())
+	for i := range outcomes {
+		p := b.Pairs[i%len(b.Pairs)]
+		outcomes[i] = CandidateOutcome{Domain: b.Domains[i/len(b.Pairs)], ShopID: p.ShopID, VariantID: p.VariantID, Outcome: OutcomeUnmatched}
+	}
+	for _, c := range listed {
+		o := &outcomes[c.Index]
+		o.Outcome, o.TaskID, o.Retired = c.Outcome, c.TaskID, c.Retired
+	}
+	return outcomes
+}
+
+// SweepRun dismisses every OPEN task of the organization still owned by the
+// run (no later run refreshed it), stamping updated_at, in one transaction:
+// for the cron job that declares a run dead, so that it leaves no task only
+// it vouches for. IN_PROGRESS, DONE and DISMISSED tasks and other
+// organizations' tasks are untouched; a second sweep dismisses nothing.
+// With req.DryRun it only counts them. Errors are those of CreateTasks.
+func (s *Service) SweepRun(ctx context.Context, req SweepRequest) (res SweepResult, err error) {
+	ctx, c := s.tel.start(ctx, "SweepRun", "sweep", req.OrganizationID, req.WorkflowRunID, req.DryRun)
+	attempts := 0
+	defer func() {
+		s.tel.end(ctx, c, attempts, map[string]int{"dismissed": res.Dismissed}, err)
+		if err == nil && !req.DryRun {
+			s.tel.dismissed.Add(ctx, int64(res.Dismissed), metric.WithAttributes(AttrDismissal.String("swept")))
+		}
+	}()
+	if err := checkSweep(req); err != nil {
+		return SweepResult{}, err
+	}
+	sw := &Sweep{OrganizationID: req.OrganizationID, WorkflowRunID: req.WorkflowRunID,
+		Now: s.now().UTC().Truncate(time.Microsecond), DryRun: req.DryRun}
+	n, attempts, err := retry(ctx, s, func() (int, error) { return s.store.SweepTasks(ctx, sw) })
+	if err != nil {
+		return SweepResult{}, err
+	}
+	if n < 0 {
+		return SweepResult{}, fmt.Errorf("taskcreate: store dismissed %d tasks", n)
+	}
+	res = SweepResult{WorkflowRunID: req.WorkflowRunID, SuccessCode: SuccessCodeTasksSwept, Dismissed: n}
+	if req.DryRun {
+		res.SuccessCode = SuccessCodeTasksPreviewed
+	}
+	return res, nil
 }
 
 // prepare validates and normalizes req into the batch handed to the store.
@@ -134,6 +273,14 @@ func (s *Service) prepare(req Request) (*Batch, error) {
 		Now:            s.now().UTC().Truncate(time.Microsecond),
 		Domains:        normalizeDomains(req.Domains),
 		Pairs:          normalizePairs(req.Perimeter),
+		DryRun:         req.DryRun,
+		RetireStale:    req.RetireStale,
+		ReturnOutcomes: req.ReturnOutcomes,
+	}
+	if b.ReturnOutcomes && b.Len() > s.maxOutcomes {
+		return nil, &ValidationError{Fields: []FieldError{{Field: "returnOutcomes", Code: CodeValidationError,
+			Message: fmt.Sprintf("lists at most %d candidates, and this request has %d (%d pairs x %d domains)",
+				s.maxOutcomes, b.Len(), len(b.Pairs), len(b.Domains))}}}
 	}
 	ids, err := s.proposeIDs(b.Len())
 	if err != nil {
@@ -161,39 +308,37 @@ func (s *Service) proposeIDs(n int) ([]uuid.UUID, error) {
 	return ids, nil
 }
 
-// materialize hands b to the store, retrying transient errors with backoff
-// while ctx allows.
-func (s *Service) materialize(ctx context.Context, b *Batch) (Outcome, error) {
+// retry runs call, a store operation, retrying transient errors with
+// backoff while ctx allows. It returns how many times it called.
+func retry[T any](ctx context.Context, s *Service, call func() (T, error)) (T, int, error) {
+	var zero T
 	if err := ctx.Err(); err != nil {
-		return Outcome{}, fmt.Errorf("taskcreate: %w", err)
-	}
-	if b.Len() == 0 {
-		return Outcome{}, nil // nothing to read or write
+		return zero, 0, fmt.Errorf("taskcreate: %w", err)
 	}
 	backoff := s.backoff
 	for attempt := 1; ; attempt++ {
-		out, err := s.store.MaterializeTasks(ctx, b)
+		v, err := call()
 		switch {
 		case err == nil:
-			return out, nil
+			return v, attempt, nil
 		case errors.Is(err, ErrOutcomeUnknown):
 			// Neither a retry nor the context's error would tell the truth.
-			return Outcome{}, fmt.Errorf("taskcreate: %w", err)
+			return zero, attempt, fmt.Errorf("taskcreate: %w", err)
 		case ctx.Err() != nil && !errors.Is(err, ctx.Err()):
 			// The driver's own words for an interrupted statement; callers
 			// look for the context's error.
-			return Outcome{}, fmt.Errorf("taskcreate: %w: %w", ctx.Err(), err)
+			return zero, attempt, fmt.Errorf("taskcreate: %w: %w", ctx.Err(), err)
 		case !errors.Is(err, ErrTransient):
-			return Outcome{}, fmt.Errorf("taskcreate: %w", err)
+			return zero, attempt, fmt.Errorf("taskcreate: %w", err)
 		case attempt >= s.attempts:
-			return Outcome{}, fmt.Errorf("taskcreate: giving up after %d attempts: %w", attempt, err)
+			return zero, attempt, fmt.Errorf("taskcreate: giving up after %d attempts: %w", attempt, err)
 		}
 		// Full jitter keeps retrying callers from colliding again in step.
 		t := time.NewTimer(rand.N(backoff + 1))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return Outcome{}, fmt.Errorf("taskcreate: %w: %w", ctx.Err(), err)
+			return zero, attempt, fmt.Errorf("taskcreate: %w: %w", ctx.Err(), err)
 		case <-t.C:
 		}
 		backoff = min(2*backoff, s.maxBackoff)

@@ -22,6 +22,7 @@ type fakeStore struct {
 	calls   atomic.Int64
 	mu      sync.Mutex
 	batches []*taskcreate.Batch
+	sweeps  []*taskcreate.Sweep
 	errs    []error
 	outcome func(b *taskcreate.Batch) taskcreate.Outcome
 }
@@ -31,15 +32,34 @@ func (f *fakeStore) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.batches = append(f.batches, b)
-	if len(f.errs) > 0 {
-		err := f.errs[0]
-		f.errs = f.errs[1:]
+	if err := f.nextErr(); err != nil {
 		return taskcreate.Outcome{}, err
 	}
 	if f.outcome != nil {
 		return f.outcome(b), nil
 	}
 	return taskcreate.Outcome{Unmatched: b.Len()}, nil
+}
+
+func (f *fakeStore) SweepTasks(ctx context.Context, sw *taskcreate.Sweep) (int, error) {
+	f.calls.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sweeps = append(f.sweeps, sw)
+	if err := f.nextErr(); err != nil {
+		return 0, err
+	}
+	return 7, nil
+}
+
+// nextErr takes the next queued error, if any; f.mu is held.
+func (f *fakeStore) nextErr() error {
+	if len(f.errs) == 0 {
+		return nil
+	}
+	err := f.errs[0]
+	f.errs = f.errs[1:]
+	return err
 }
 
 func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
@@ -213,14 +233,137 @@ func TestCreateTasksReportsIDSourceFailures(t *testing.T) {
 func TestNewPanicsOnProgrammingErrors(t *testing.T) {
 	store := &fakeStore{}
 	tests := map[string]func(){
-		"nil store":        func() { taskcreate.New(nil) },
-		"nil clock":        func() { taskcreate.New(store, taskcreate.WithClock(nil)) },
-		"bad priority":     func() { taskcreate.New(store, taskcreate.WithDefaultPriority("medium")) },
-		"zero perimeter":   func() { taskcreate.New(store, taskcreate.WithMaxPerimeter(0)) },
-		"zero attempts":    func() { taskcreate.New(store, taskcreate.WithRetry(0, time.Millisecond)) },
-		"negative backoff": func() { taskcreate.New(store, taskcreate.WithRetry(1, -time.Millisecond)) },
+		"nil store":         func() { taskcreate.New(nil) },
+		"nil clock":         func() { taskcreate.New(store, taskcreate.WithClock(nil)) },
+		"bad priority":      func() { taskcreate.New(store, taskcreate.WithDefaultPriority("medium")) },
+		"zero perimeter":    func() { taskcreate.New(store, taskcreate.WithMaxPerimeter(0)) },
+		"negative outcomes": func() { taskcreate.New(store, taskcreate.WithMaxOutcomes(-1)) },
+		"zero attempts":     func() { taskcreate.New(store, taskcreate.WithRetry(0, time.Millisecond)) },
+		"negative backoff":  func() { taskcreate.New(store, taskcreate.WithRetry(1, -time.Millisecond)) },
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { assert.Panics(t, fn) })
 	}
+}
+
+func TestDryRunIsAPreview(t *testing.T) {
+	store := &fakeStore{}
+	req := validRequest()
+	req.DryRun, req.RetireStale = true, true
+	res, err := taskcreate.New(store).CreateTasks(t.Context(), req)
+	require.NoError(t, err)
+	assert.Equal(t, taskcreate.SuccessCodeTasksPreviewed, res.SuccessCode)
+	require.Len(t, store.batches, 1)
+	assert.True(t, store.batches[0].DryRun)
+	assert.True(t, store.batches[0].RetireStale)
+	assert.Nil(t, res.Outcomes, "outcomes only when asked")
+}
+
+func TestOutcomesListEveryCandidateInKeyOrder(t *testing.T) {
+	id := uuid.UUID{15: 9}
+	store := &fakeStore{outcome: func(b *taskcreate.Batch) taskcreate.Outcome {
+		// Candidates: markdown/s1/v1 (0), markdown/s2/v1 (1), restock/s1/v1 (2), restock/s2/v1 (3).
+		return taskcreate.Outcome{Created: 1, Suppressed: 1, Unmatched: 2, Retired: 1, Candidates: []taskcreate.CandidateResult{
+			{Index: 3, Outcome: taskcreate.OutcomeCreated, TaskID: b.ProposedIDs[3]},
+			{Index: 1, Outcome: taskcreate.OutcomeSuppressed, TaskID: id, Retired: true},
+		}}
+	}}
+	req := validRequest()
+	req.Domains = []taskcreate.Domain{taskcreate.Restock, taskcreate.Markdown}
+	req.Perimeter = []taskcreate.Pair{{VariantID: "v1", ShopID: "s2"}, {VariantID: "v1", ShopID: "s1"}}
+	req.ReturnOutcomes, req.RetireStale = true, true
+	res, err := taskcreate.New(store, taskcreate.WithIDSource(sequence())).CreateTasks(t.Context(), req)
+	require.NoError(t, err)
+	assert.Equal(t, []taskcreate.CandidateOutcome{
+		{Domain: taskcreate.Markdown, ShopID: "s1", VariantID: "v1", Outcome: taskcreate.OutcomeUnmatched},
+		{Domain: taskcreate.Markdown, ShopID: "s2", VariantID: "v1", Outcome: taskcreate.OutcomeSuppressed, TaskID: id, Retired: true},
+		{Domain: taskcreate.Restock, ShopID: "s1", VariantID: "v1", Outcome: taskcreate.OutcomeUnmatched},
+		{Domain: taskcreate.Restock, ShopID: "s2", VariantID: "v1", Outcome: taskcreate.OutcomeCreated, TaskID: uuid.UUID{15: 3}},
+	}, res.Outcomes)
+	assert.Equal(t, 1, res.Retired)
+
+	req.Perimeter = []taskcreate.Pair{}
+	res, err = taskcreate.New(store).CreateTasks(t.Context(), req)
+	require.NoError(t, err)
+	assert.NotNil(t, res.Outcomes, "an empty list, not none, when asked")
+	assert.Empty(t, res.Outcomes)
+}
+
+// sequence returns an id source of uuid.UUID{15: 0}, {15: 1}, ...
+func sequence() func() (uuid.UUID, error) {
+	n := byte(0)
+	return func() (uuid.UUID, error) {
+		id := uuid.UUID{15: n}
+		n++
+		return id, nil
+	}
+}
+
+func TestTooManyOutcomesAreRefusedBeforeTheStore(t *testing.T) {
+	store := &fakeStore{}
+	req := validRequest()
+	req.Domains = taskcreate.Domains()
+	req.Perimeter = []taskcreate.Pair{{VariantID: "v1", ShopID: "s1"}, {VariantID: "v2", ShopID: "s1"}, {VariantID: "v1", ShopID: "s1"}}
+	req.ReturnOutcomes = true
+	_, err := taskcreate.New(store, taskcreate.WithMaxOutcomes(5)).CreateTasks(t.Context(), req)
+	var invalid *taskcreate.ValidationError
+	require.ErrorAs(t, err, &invalid)
+	require.Len(t, invalid.Fields, 1)
+	assert.Equal(t, "returnOutcomes", invalid.Fields[0].Field)
+	assert.Contains(t, invalid.Fields[0].Message, "at most 5 candidates")
+	assert.Contains(t, invalid.Fields[0].Message, "has 6 (2 pairs x 3 domains)")
+	assert.Zero(t, store.calls.Load())
+
+	_, err = taskcreate.New(store, taskcreate.WithMaxOutcomes(6)).CreateTasks(t.Context(), req)
+	require.NoError(t, err, "6 candidates are within a bound of 6")
+	req.ReturnOutcomes = false
+	_, err = taskcreate.New(store, taskcreate.WithMaxOutcomes(5)).CreateTasks(t.Context(), req)
+	require.NoError(t, err, "the bound applies only to a request that asks for outcomes")
+}
+
+func TestCreateTasksRejectsAnInconsistentList(t *testing.T) {
+	tests := map[string]taskcreate.Outcome{
+		"retired without RetireStale": {Suppressed: 1, Retired: 1},
+		"listed twice": {Created: 1, Candidates: []taskcreate.CandidateResult{
+			{Index: 0, Outcome: taskcreate.OutcomeCreated}, {Index: 0, Outcome: taskcreate.OutcomeCreated}}},
+		"listed out of range":      {Created: 1, Candidates: []taskcreate.CandidateResult{{Index: 1, Outcome: taskcreate.OutcomeCreated}}},
+		"list and counts disagree": {Created: 1, Candidates: []taskcreate.CandidateResult{{Index: 0, Outcome: taskcreate.OutcomeUpdated}}},
+		"unknown outcome":          {Created: 1, Candidates: []taskcreate.CandidateResult{{Index: 0, Outcome: "made"}}},
+	}
+	for name, outcome := range tests {
+		t.Run(name, func(t *testing.T) {
+			store := &fakeStore{outcome: func(*taskcreate.Batch) taskcreate.Outcome { return outcome }}
+			req := validRequest()
+			req.ReturnOutcomes = true
+			_, err := taskcreate.New(store).CreateTasks(t.Context(), req)
+			require.ErrorContains(t, err, "store accounted for the candidates wrongly")
+		})
+	}
+}
+
+func TestSweepRun(t *testing.T) {
+	store := &fakeStore{}
+	now := time.Date(2026, 12, 1, 8, 0, 0, 123456789, time.FixedZone("", 3600))
+	svc := taskcreate.New(store, taskcreate.WithClock(fixedClock(now)), taskcreate.WithRetry(3, time.Millisecond))
+	res, err := svc.SweepRun(t.Context(), taskcreate.SweepRequest{OrganizationID: "org", WorkflowRunID: "run"})
+	require.NoError(t, err)
+	assert.Equal(t, taskcreate.SweepResult{WorkflowRunID: "run", SuccessCode: taskcreate.SuccessCodeTasksSwept, Dismissed: 7}, res)
+	require.Len(t, store.sweeps, 1)
+	assert.Equal(t, taskcreate.Sweep{OrganizationID: "org", WorkflowRunID: "run", Now: time.Date(2026, 12, 1, 7, 0, 0, 123456000, time.UTC)}, *store.sweeps[0])
+
+	res, err = svc.SweepRun(t.Context(), taskcreate.SweepRequest{OrganizationID: "org", WorkflowRunID: "run", DryRun: true})
+	require.NoError(t, err)
+	assert.Equal(t, taskcreate.SuccessCodeTasksPreviewed, res.SuccessCode)
+	assert.True(t, store.sweeps[1].DryRun)
+
+	store.errs = []error{taskcreate.MarkTransient(errors.New("busy"))}
+	_, err = svc.SweepRun(t.Context(), taskcreate.SweepRequest{OrganizationID: "org", WorkflowRunID: "run"})
+	require.NoError(t, err, "a transient error is retried")
+
+	calls := store.calls.Load()
+	_, err = svc.SweepRun(t.Context(), taskcreate.SweepRequest{OrganizationID: " ", WorkflowRunID: "run\n"})
+	var invalid *taskcreate.ValidationError
+	require.ErrorAs(t, err, &invalid)
+	assert.Equal(t, []string{"organizationId", "workflowRunId"}, []string{invalid.Fields[0].Field, invalid.Fields[1].Field})
+	assert.Equal(t, calls, store.calls.Load(), "an invalid sweep never reaches the store")
 }

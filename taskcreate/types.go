@@ -60,8 +60,12 @@ func (p Priority) Valid() bool {
 	return slices.Contains([]Priority{PriorityLow, PriorityMedium, PriorityHigh, PriorityUrgent}, p)
 }
 
-// SuccessCodeTasksCreated is the SuccessCode of every successful Result.
-const SuccessCodeTasksCreated = "WORKFLOW_TASKS_CREATED"
+// Success codes: what a successful call did.
+const (
+	SuccessCodeTasksCreated   = "WORKFLOW_TASKS_CREATED"   // CreateTasks wrote its tasks
+	SuccessCodeTasksPreviewed = "WORKFLOW_TASKS_PREVIEWED" // a dry run of CreateTasks or SweepRun: nothing written
+	SuccessCodeTasksSwept     = "WORKFLOW_TASKS_SWEPT"     // SweepRun dismissed the run's tasks
+)
 
 // Pair is one position of a perimeter: a variant in a shop.
 type Pair struct {
@@ -77,6 +81,19 @@ type Request struct {
 	Domains        []Domain
 	MinConfidence  float64
 	Perimeter      []Pair
+
+	// DryRun classifies and counts exactly as the call would, and writes
+	// nothing: the Result says what the call would do, with
+	// SuccessCodeTasksPreviewed.
+	DryRun bool
+	// ReturnOutcomes fills Result.Outcomes: every candidate, in key order,
+	// with what the call did with it. At most WithMaxOutcomes candidates
+	// (DefaultMaxOutcomes) may ask for it.
+	ReturnOutcomes bool
+	// RetireStale dismisses the OPEN task of every candidate that is no
+	// longer recommended (unmatched, suppressed or skipped), and counts it
+	// in Result.Retired. IN_PROGRESS tasks are never retired.
+	RetireStale bool
 }
 
 // Result counts what CreateTasks did with each candidate (one pair in one
@@ -90,6 +107,55 @@ type Result struct {
 	Suppressed    int
 	Skipped       int
 	Unmatched     int
+
+	// Retired counts the OPEN tasks a RetireStale call dismissed (or a dry
+	// run would): each belongs to a suppressed, skipped or unmatched
+	// candidate, so Retired <= Suppressed + Skipped + Unmatched.
+	Retired int
+	// Outcomes lists every candidate in key order (domain, shop, variant)
+	// when the request asked for it, and is nil otherwise.
+	Outcomes []CandidateOutcome
+}
+
+// OutcomeKind is what a call did with a candidate: the count of Result it
+// adds to.
+type OutcomeKind string
+
+// The outcomes of a candidate.
+const (
+	OutcomeCreated    OutcomeKind = "created"
+	OutcomeUpdated    OutcomeKind = "updated"
+	OutcomeSuppressed OutcomeKind = "suppressed"
+	OutcomeSkipped    OutcomeKind = "skipped"
+	OutcomeUnmatched  OutcomeKind = "unmatched"
+)
+
+// CandidateOutcome is what a call did with one candidate.
+type CandidateOutcome struct {
+	Domain    Domain
+	ShopID    string
+	VariantID string
+	Outcome   OutcomeKind
+	// TaskID is the task the call created, updated or retired; uuid.Nil
+	// when there is none, and for the task a dry run would create.
+	TaskID uuid.UUID
+	// Retired says the candidate's OPEN task was dismissed (RetireStale).
+	Retired bool
+}
+
+// SweepRequest asks to dismiss what a dead workflow run leaves behind.
+type SweepRequest struct {
+	OrganizationID string
+	WorkflowRunID  string
+	DryRun         bool // count, and write nothing
+}
+
+// SweepResult says how many tasks SweepRun dismissed, or would have in a
+// dry run.
+type SweepResult struct {
+	WorkflowRunID string
+	SuccessCode   string // SuccessCodeTasksSwept, or SuccessCodeTasksPreviewed for a dry run
+	Dismissed     int
 }
 
 // ActionVector is one daily recommendation of the data platform for a

@@ -69,6 +69,20 @@ func (e *ValidationError) Summary() string {
 	return b.String()
 }
 
+// Code is the code of the whole error: CodeMissingRequiredField when every
+// problem is a missing field, else CodeValidationError.
+func (e *ValidationError) Code() string {
+	for _, f := range e.Fields {
+		if f.Code != CodeMissingRequiredField {
+			return CodeValidationError
+		}
+	}
+	if len(e.Fields) == 0 {
+		return CodeValidationError
+	}
+	return CodeMissingRequiredField
+}
+
 // Is makes errors.Is(err, ErrInvalidRequest) true.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalidRequest }
 
@@ -174,6 +188,14 @@ func checkRequest(req *Request, maxPerimeter int) error {
 			}
 		}
 	}
+	return fe.err()
+}
+
+// checkSweep validates a SweepRequest: both ids follow the identifier rule.
+func checkSweep(req SweepRequest) error {
+	var fe fieldErrors
+	fe.checkID("organizationId", req.OrganizationID)
+	fe.checkID("workflowRunId", req.WorkflowRunID)
 	return fe.err()
 }
 

@@ -33,15 +33,18 @@ type database interface {
 	Analyze(ctx context.Context) error    // after seeding, so plans are those of a real table
 	ClearTasks(ctx context.Context) error // empties the tasks table
 	Settle(ctx context.Context) error     // flushes pending writes so no timed call pays for the previous one
-	Floors(ctx context.Context) (floors, error)
+	Floors(ctx context.Context, req taskcreate.Request) (floors, error)
 	Naive() naiveSQL
 	Close(ctx context.Context) error
 }
 
-// floors are the bare writes of the rows the last CreateTasks call wrote,
-// copied to a staging table and into memory by database.Floors.
+// floors are the bare reads and writes of the last CreateTasks call: the
+// rows it wrote, copied to a staging table and into memory, and its
+// perimeter and latest snapshot dates, staged on the server, by
+// database.Floors.
 type floors interface {
 	Rows() int
+	ReadFR(ctx context.Context) (int, error) // F_R: the latest action vectors of the perimeter, read server-side; returns the rows read
 	ClearF1(ctx context.Context) error
 	LoadF1(ctx context.Context) error // F1: client to unindexed table
 	ClearF3(ctx context.Context) error
@@ -64,6 +67,10 @@ type report struct {
 	f1Rows          int
 	f1, f3Empty     []float64 // seconds
 	f3Full          []float64
+	fr              []float64 // seconds of F_R
+	frRows          int       // the action vectors F_R read
+	batchCreate     []float64 // seconds of the batch baseline on the whole perimeter
+	batchUpdate     []float64
 	naivePairs      int
 	naiveCreate     []float64 // seconds for naivePairs
 	naiveUpdate     []float64
@@ -129,7 +136,7 @@ func measure(ctx context.Context, cfg config, db database) (*report, error) {
 			if err != nil {
 				return fmt.Errorf("%s: %w", phase, err)
 			}
-			if got := outcomeOf(res); got != want {
+			if got := outcomeOf(res); counts(got) != counts(want) {
 				return fmt.Errorf("%s: CreateTasks reported %+v, the fixture says %+v", phase, got, want)
 			}
 			return nil
@@ -154,7 +161,8 @@ func measure(ctx context.Context, cfg config, db database) (*report, error) {
 	}
 
 	progress("floors: staging the %d rows the last call wrote", eligible)
-	fl, err := db.Floors(ctx)
+	req.WorkflowRunID = "bench-floors"
+	fl, err := db.Floors(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +179,40 @@ func measure(ctx context.Context, cfg config, db database) (*report, error) {
 	}
 	if r.f3Full, err = timeRuns(ctx, db, cfg.reps, nil, ignoreRun(fl.UpsertF3)); err != nil {
 		return nil, fmt.Errorf("F3 onto the full table: %w", err)
+	}
+	progress("F_R: server-side read of the perimeter's latest action vectors")
+	if r.fr, err = timeRuns(ctx, db, cfg.reps, nil, func(ctx context.Context, _ string) error {
+		n, err := fl.ReadFR(ctx)
+		r.frRows = n
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("F_R: %w", err)
+	}
+	if want := r.candidates - r.expected.Unmatched; r.frRows != want {
+		return nil, fmt.Errorf("F_R read %d action vectors, the call matched %d candidates", r.frRows, want)
+	}
+
+	if b, ok := db.(batcher); ok {
+		progress("batch: one read, classification in Go, one bulk load and one upsert")
+		batch := func(phase string, want taskcreate.Outcome) func(context.Context, string) error {
+			return func(ctx context.Context, run string) error {
+				req.WorkflowRunID = "bench-batch-" + phase + "-" + run
+				got, err := b.Batch(ctx, req, time.Now())
+				if err != nil {
+					return err
+				}
+				if counts(got) != counts(want) {
+					return fmt.Errorf("batch %s reported %+v, CreateTasks %+v", phase, got, want)
+				}
+				return nil
+			}
+		}
+		if r.batchCreate, err = timeRuns(ctx, db, cfg.reps, db.ClearTasks, batch("create", r.expected)); err != nil {
+			return nil, fmt.Errorf("batch create: %w", err)
+		}
+		if r.batchUpdate, err = timeRuns(ctx, db, cfg.reps, nil, batch("update", wantUpdate)); err != nil {
+			return nil, fmt.Errorf("batch update: %w", err)
+		}
 	}
 
 	if err := naiveBaseline(ctx, r, db, svc, fx, progress); err != nil {
@@ -229,9 +271,9 @@ func naiveBaseline(ctx context.Context, r *report, db database, svc *taskcreate.
 	wantUpdate := want
 	wantUpdate.Created, wantUpdate.Updated = 0, want.Created+want.Updated
 	switch {
-	case created != want:
+	case counts(created) != counts(want):
 		r.naiveMismatch = fmt.Sprintf("naive create reported %+v, CreateTasks %+v", created, want)
-	case updated != wantUpdate:
+	case counts(updated) != counts(wantUpdate):
 		r.naiveMismatch = fmt.Sprintf("naive update reported %+v, CreateTasks would %+v", updated, wantUpdate)
 	}
 	return nil
@@ -240,6 +282,11 @@ func naiveBaseline(ctx context.Context, r *report, db database, svc *taskcreate.
 func outcomeOf(res taskcreate.Result) taskcreate.Outcome {
 	return taskcreate.Outcome{Created: res.Created, Updated: res.Updated, Suppressed: res.Suppressed,
 		Skipped: res.Skipped, Unmatched: res.Unmatched}
+}
+
+// counts are the counts of o, which can be compared.
+func counts(o taskcreate.Outcome) [6]int {
+	return [6]int{o.Created, o.Updated, o.Suppressed, o.Skipped, o.Unmatched, o.Retired}
 }
 
 func ignoreRun(fn func(context.Context) error) func(context.Context, string) error {

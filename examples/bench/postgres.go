@@ -7,15 +7,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/google/uuid"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/actionvector/tasks/store/postgres"
+	"github.com/actionvector/tasks/taskcreate"
 )
 
 // pgDatabase is a PostgreSQL store in a scratch schema of its own.
@@ -25,6 +27,7 @@ type pgDatabase struct {
 	// checkpoint is false once CHECKPOINT was refused (it needs superuser
 	// or pg_checkpoint); Settle then does nothing.
 	checkpoint bool
+	citus      bool // the store's distributed layout, on a Citus coordinator
 }
 
 // The tables of the scratch schema, all unqualified.
@@ -34,6 +37,8 @@ const (
 	pgStaging = "floor_staging" // the rows a call wrote
 	pgF1      = "floor_f1"      // LIKE tasks: no index, no constraint but NOT NULL
 	pgF3      = "floor_f3"      // LIKE tasks INCLUDING ALL: the same indexes and constraints
+	pgPairs   = "floor_pairs"   // the perimeter of the call, in primary-key order
+	pgLatest  = "floor_latest"  // the latest snapshot date of each domain of the call
 )
 
 // taskColumns are the columns of the tasks table, in its order.
@@ -57,10 +62,10 @@ func refreshFromExcluded(columns ...string) string {
 	return strings.Join(columns, ", ")
 }
 
-func openPostgres(ctx context.Context, dsn string) (*pgDatabase, error) {
+func openPostgres(ctx context.Context, dsn string, citus bool) (*pgDatabase, error) {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	d := &pgDatabase{schema: "bench_" + hex.EncodeToString(b), checkpoint: true}
+	d := &pgDatabase{schema: "bench_" + hex.EncodeToString(b), checkpoint: true, citus: citus}
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, err
@@ -71,9 +76,11 @@ func openPostgres(ctx context.Context, dsn string) (*pgDatabase, error) {
 	}
 	// The store gets a pool of its own, opened and configured by Open as a
 	// user's would be.
-	d.store, err = postgres.Open(ctx, dsn,
-		postgres.WithTasksTable(d.schema+"."+pgTasks),
-		postgres.WithActionVectorTable(d.schema+"."+pgVectors))
+	opts := []postgres.Option{postgres.WithTasksTable(d.schema + "." + pgTasks), postgres.WithActionVectorTable(d.schema + "." + pgVectors)}
+	if citus {
+		opts = append(opts, postgres.WithCitus())
+	}
+	d.store, err = postgres.Open(ctx, dsn, opts...)
 	if err != nil {
 		_, _ = db.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA `+d.schema+` CASCADE`)
 		db.Close()
@@ -83,7 +90,12 @@ func openPostgres(ctx context.Context, dsn string) (*pgDatabase, error) {
 	return d, nil
 }
 
-func (d *pgDatabase) Name() string     { return "postgres" }
+func (d *pgDatabase) Name() string {
+	if d.citus {
+		return "citus"
+	}
+	return "postgres"
+}
 func (d *pgDatabase) Adapter() adapter { return d.store }
 func (d *pgDatabase) DB() *sql.DB      { return d.store.DB() }
 
@@ -100,7 +112,14 @@ func (d *pgDatabase) exec(ctx context.Context, query string, args ...any) error 
 func (d *pgDatabase) Version(ctx context.Context) (string, error) {
 	var v string
 	err := d.DB().QueryRowContext(ctx, `SHOW server_version`).Scan(&v)
-	return "PostgreSQL " + v, err
+	v = "PostgreSQL " + v
+	if d.citus && err == nil {
+		var c string
+		var workers int
+		err = d.DB().QueryRowContext(ctx, `SELECT citus_version(), (SELECT count(*) FROM citus_get_active_worker_nodes())`).Scan(&c, &workers)
+		v += fmt.Sprintf(", %s, %d workers", strings.SplitN(c, " on ", 2)[0], workers)
+	}
+	return v, err
 }
 
 // Analyze also vacuums, so the seeded table is all-visible, as a mirror
@@ -120,7 +139,11 @@ func (d *pgDatabase) Settle(ctx context.Context) error {
 		return nil
 	}
 	var pgErr *pgconn.PgError
-	err := d.exec(ctx, `CHECKPOINT`)
+	checkpoint := `CHECKPOINT`
+	if d.citus {
+		checkpoint = `SELECT run_command_on_all_nodes('CHECKPOINT')`
+	}
+	err := d.exec(ctx, checkpoint)
 	if errors.As(err, &pgErr) && pgErr.Code == "42501" { // insufficient_privilege
 		d.checkpoint = false
 		return nil
@@ -154,9 +177,38 @@ func (d *pgDatabase) Naive() naiveSQL {
 }
 
 // Floors stages the rows of the tasks table in key order, the order the
-// adapter writes them in, creates the floor tables, and reads the rows
-// into memory for COPY.
-func (d *pgDatabase) Floors(ctx context.Context) (floors, error) {
+// adapter writes them in, creates the floor tables, reads the rows into
+// memory for COPY, and stages the perimeter of req and its latest dates.
+func (d *pgDatabase) Floors(ctx context.Context, req taskcreate.Request) (floors, error) {
+	in := newBatchInput(req)
+	for _, ddl := range []struct {
+		sql  string
+		args []any
+	}{
+		{sql: `CREATE TABLE ` + d.table(pgPairs) + ` (organization_id text NOT NULL, variant_id text NOT NULL, shop_id text NOT NULL)`},
+		{sql: `INSERT INTO ` + d.table(pgPairs) + ` SELECT $1, * FROM unnest($2::text[], $3::text[])`, args: []any{in.org, in.variants, in.shops}},
+		{sql: `CREATE TABLE ` + d.table(pgLatest) + ` (domain text NOT NULL, snapshot_date date NOT NULL)`},
+		{sql: `INSERT INTO ` + d.table(pgLatest) + `
+			SELECT d, (SELECT max(snapshot_date) FROM ` + d.table(pgVectors) + ` WHERE organization_id = $1 AND domain = d)
+			FROM unnest($2::text[]) AS d`, args: []any{in.org, in.domains}},
+		{sql: `DELETE FROM ` + d.table(pgLatest) + ` WHERE snapshot_date IS NULL`},
+		{sql: `VACUUM ANALYZE ` + d.table(pgPairs)},
+		{sql: `VACUUM ANALYZE ` + d.table(pgLatest)},
+	} {
+		if err := d.exec(ctx, ddl.sql, ddl.args...); err != nil {
+			return nil, err
+		}
+	}
+	if d.citus {
+		// The perimeter lives with the organization's action vectors.
+		if err := d.exec(ctx, `SELECT create_distributed_table($1, 'organization_id', colocate_with => $2)`,
+			d.table(pgPairs), d.table(pgVectors)); err != nil {
+			return nil, err
+		}
+		if err := d.exec(ctx, `SELECT create_reference_table($1)`, d.table(pgLatest)); err != nil {
+			return nil, err
+		}
+	}
 	for _, ddl := range []string{
 		`CREATE TABLE ` + d.table(pgStaging) + ` AS SELECT * FROM ` + d.table(pgTasks) +
 			` ORDER BY domain COLLATE "C", shop_id COLLATE "C", variant_id COLLATE "C"`,
@@ -168,7 +220,16 @@ func (d *pgDatabase) Floors(ctx context.Context) (floors, error) {
 			return nil, err
 		}
 	}
-	f := &pgFloors{d: d}
+	if d.citus {
+		// The floors write where the call writes: on the organization's worker.
+		for _, table := range []string{pgStaging, pgF1, pgF3} {
+			if err := d.exec(ctx, `SELECT create_distributed_table($1, 'organization_id', colocate_with => $2)`,
+				d.table(table), d.table(pgTasks)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	f := &pgFloors{d: d, org: in.org}
 	err := d.raw(ctx, func(conn *pgx.Conn) error {
 		// Evidence as text: Values would decode jsonb into maps, and COPY
 		// would then spend its time encoding them again.
@@ -208,11 +269,46 @@ func (d *pgDatabase) raw(ctx context.Context, fn func(*pgx.Conn) error) error {
 
 type pgFloors struct {
 	d       *pgDatabase
+	org     string
 	columns []string
 	rows    [][]any
 }
 
 func (f *pgFloors) Rows() int { return len(f.rows) }
+
+// ReadFR reads every column a call needs of the latest action vectors of
+// the staged perimeter, and sends back only their sums, by the best plan
+// found: a nested loop over the pairs, in primary-key order, and the
+// domains, probing the primary key once per candidate. The planner left
+// to itself prefers a hash join that spills to disk, about ten times
+// slower.
+func (f *pgFloors) ReadFR(ctx context.Context) (rows int, err error) {
+	tx, err := f.d.DB().BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback() // it only read
+	for _, set := range []string{`SET LOCAL enable_hashjoin = off`, `SET LOCAL enable_mergejoin = off`} {
+		if _, err := tx.ExecContext(ctx, set); err != nil {
+			return 0, err
+		}
+	}
+	var evidence, qty sql.NullInt64
+	var discount, confidence sql.NullFloat64
+	err = tx.QueryRowContext(ctx, `
+		SELECT count(*), sum(pg_column_size(v.decision_vector_snapshot)), sum(v.recommended_qty),
+		       sum(v.recommended_discount_pct), sum(v.recommendation_confidence)
+		FROM `+f.d.table(pgPairs)+` AS p
+		CROSS JOIN `+f.d.table(pgLatest)+` AS l
+		JOIN `+f.d.table(pgVectors)+` AS v
+		  ON v.organization_id = p.organization_id AND v.variant_id = p.variant_id AND v.shop_id = p.shop_id
+		 AND v.snapshot_date = l.snapshot_date AND v.domain = l.domain
+		WHERE p.organization_id = $1`, f.org).Scan(&rows, &evidence, &qty, &discount, &confidence)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: F_R: %w", err)
+	}
+	return rows, nil
+}
 
 func (f *pgFloors) ClearF1(ctx context.Context) error {
 	return f.d.exec(ctx, `TRUNCATE `+f.d.table(pgF1))

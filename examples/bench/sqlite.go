@@ -5,14 +5,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/google/uuid"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/actionvector/tasks/store/sqlite"
+	"github.com/actionvector/tasks/taskcreate"
 )
 
 // sqliteDatabase is a SQLite store on a file database, in WAL mode as
@@ -30,6 +32,8 @@ const (
 	sqliteStaging = "floor_staging"
 	sqliteF1      = "floor_f1"
 	sqliteF3      = "floor_f3"
+	sqlitePairs   = "floor_pairs"  // the perimeter of the call, in primary-key order
+	sqliteLatest  = "floor_latest" // the latest snapshot date of each domain of the call
 )
 
 // sqliteRowsPerInsert is the rows of one F1 statement: 16 parameters a
@@ -121,8 +125,12 @@ func (d *sqliteDatabase) Naive() naiveSQL {
 }
 
 // Floors stages the rows of the tasks table in key order, creates the
-// floor tables, and reads the rows into memory for F1.
-func (d *sqliteDatabase) Floors(ctx context.Context) (floors, error) {
+// floor tables, reads the rows into memory for F1, and stages the
+// perimeter of req and its latest dates.
+func (d *sqliteDatabase) Floors(ctx context.Context, req taskcreate.Request) (floors, error) {
+	if err := d.stagePerimeter(ctx, newBatchInput(req)); err != nil {
+		return nil, err
+	}
 	f3, err := d.copySchema(ctx, sqliteTasks, sqliteF3)
 	if err != nil {
 		return nil, err
@@ -141,7 +149,7 @@ func (d *sqliteDatabase) Floors(ctx context.Context) (floors, error) {
 		return nil, fmt.Errorf("sqlite: reading the staged rows: %w", err)
 	}
 	defer rows.Close()
-	f := &sqliteFloors{d: d}
+	f := &sqliteFloors{d: d, org: req.OrganizationID}
 	for rows.Next() {
 		vals := make([]any, 16)
 		ptrs := make([]any, len(vals))
@@ -191,19 +199,81 @@ func (d *sqliteDatabase) copySchema(ctx context.Context, table, to string) ([]st
 	return ddl, nil
 }
 
+// stagePerimeter writes the pairs of in, in primary-key order, and the
+// latest snapshot date of each of its domains, into tables of their own.
+func (d *sqliteDatabase) stagePerimeter(ctx context.Context, in batchInput) (err error) {
+	tx, err := d.DB().BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+			err = fmt.Errorf("sqlite: staging the perimeter: %w", err)
+		}
+	}()
+	for _, ddl := range []string{
+		`CREATE TABLE ` + sqlitePairs + ` (variant_id TEXT NOT NULL, shop_id TEXT NOT NULL, PRIMARY KEY (variant_id, shop_id)) WITHOUT ROWID`,
+		`CREATE TABLE ` + sqliteLatest + ` (domain TEXT NOT NULL, snapshot_date TEXT NOT NULL)`,
+	} {
+		if _, err := tx.ExecContext(ctx, ddl); err != nil {
+			return err
+		}
+	}
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO `+sqlitePairs+` VALUES (?1, ?2)`)
+	if err != nil {
+		return err
+	}
+	defer insert.Close()
+	for i := range in.variants {
+		if _, err := insert.ExecContext(ctx, in.variants[i], in.shops[i]); err != nil {
+			return err
+		}
+	}
+	for _, domain := range in.domains {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+sqliteLatest+`
+			SELECT ?2, max(snapshot_date) FROM action_vector WHERE organization_id = ?1 AND domain = ?2 HAVING count(*) > 0`,
+			in.org, domain); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
 type sqliteFloors struct {
 	d    *sqliteDatabase
+	org  string
 	rows [][]any
 }
 
 func (f *sqliteFloors) Rows() int { return len(f.rows) }
 
+// ReadFR reads every column a call needs of the latest action vectors of
+// the staged perimeter, and returns only their sums: the pairs in
+// primary-key order, then the domains, each candidate one probe of the
+// primary key (CROSS JOIN fixes that order).
+func (f *sqliteFloors) ReadFR(ctx context.Context) (rows int, err error) {
+	var evidence, qty sql.NullInt64
+	var discount, confidence sql.NullFloat64
+	err = f.d.DB().QueryRowContext(ctx, `
+		SELECT count(*), sum(octet_length(v.decision_vector_snapshot)), sum(v.recommended_qty),
+		       sum(v.recommended_discount_pct), sum(v.recommendation_confidence)
+		FROM `+sqlitePairs+` AS p
+		CROSS JOIN `+sqliteLatest+` AS l
+		CROSS JOIN action_vector AS v
+		WHERE v.organization_id = ?1 AND v.variant_id = p.variant_id AND v.shop_id = p.shop_id
+		  AND v.snapshot_date = l.snapshot_date AND v.domain = l.domain`, f.org).Scan(&rows, &evidence, &qty, &discount, &confidence)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: F_R: %w", err)
+	}
+	return rows, nil
+}
+
 func (f *sqliteFloors) ClearF1(ctx context.Context) error {
 	return f.d.exec(ctx, `DELETE FROM `+sqliteF1)
 }
 
-// LoadF1 inserts the rows in one transaction, sqliteRowsPerInsert rows per
-// execution of one prepared statement, and the remainder with a second.
+// LoadF1 inserts the rows in one transaction.
 func (f *sqliteFloors) LoadF1(ctx context.Context) (err error) {
 	tx, err := f.d.DB().BeginTx(ctx, nil)
 	if err != nil {
@@ -214,24 +284,31 @@ func (f *sqliteFloors) LoadF1(ctx context.Context) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	full := f.rows[:len(f.rows)/sqliteRowsPerInsert*sqliteRowsPerInsert]
-	if err := insertRows(ctx, tx, full, sqliteRowsPerInsert); err != nil {
-		return err
-	}
-	if err := insertRows(ctx, tx, f.rows[len(full):], len(f.rows)-len(full)); err != nil {
+	if err := insertAll(ctx, tx, sqliteF1, f.rows); err != nil {
 		return err
 	}
 	return tx.Commit()
 }
 
+// insertAll inserts rows of the tasks table's columns into table,
+// sqliteRowsPerInsert rows per execution of one prepared statement, and
+// the remainder with a second.
+func insertAll(ctx context.Context, tx *sql.Tx, table string, rows [][]any) error {
+	full := rows[:len(rows)/sqliteRowsPerInsert*sqliteRowsPerInsert]
+	if err := insertRows(ctx, tx, table, full, sqliteRowsPerInsert); err != nil {
+		return err
+	}
+	return insertRows(ctx, tx, table, rows[len(full):], len(rows)-len(full))
+}
+
 // insertRows inserts rows, perStatement at a time, with one prepared
 // statement.
-func insertRows(ctx context.Context, tx *sql.Tx, rows [][]any, perStatement int) error {
+func insertRows(ctx context.Context, tx *sql.Tx, table string, rows [][]any, perStatement int) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	row := "(" + strings.Repeat("?,", 15) + "?)"
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+sqliteF1+` (`+taskColumns+`) VALUES `+
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (`+taskColumns+`) VALUES `+
 		strings.Repeat(row+",", perStatement-1)+row)
 	if err != nil {
 		return err

@@ -1,6 +1,8 @@
 // Command quickstart creates ACTION_VECTOR tasks on an embedded SQLite
 // database: it seeds a day of recommendations, runs two workflow runs over
-// the same perimeter and prints what each did and the tasks that result.
+// the same perimeter, then a third after a newer snapshot stops
+// recommending one of the tasks, which it retires (previewed first by a dry
+// run), and prints what each did and the tasks that result.
 //
 //	go run ./examples/quickstart            # database in a new temporary directory
 //	go run ./examples/quickstart -dir data  # database in ./data/tasks.db
@@ -71,24 +73,52 @@ func run(ctx context.Context, dir string, w io.Writer) error {
 			{VariantID: "variant-uuid-4", ShopID: "shop-uuid-2"},
 		},
 	}
+	report := func(label string, res taskcreate.Result) {
+		fmt.Fprintf(w, "run %s: created %d, updated %d, suppressed %d, skipped %d, unmatched %d", label,
+			res.Created, res.Updated, res.Suppressed, res.Skipped, res.Unmatched)
+		if req.RetireStale {
+			fmt.Fprintf(w, ", retired %d", res.Retired)
+		}
+		fmt.Fprintf(w, " (%s)\n", res.SuccessCode)
+	}
 	for _, runID := range []string{"workflow-run-uuid-abc123", "workflow-run-uuid-def456"} {
 		req.WorkflowRunID = runID
 		res, err := svc.CreateTasks(ctx, req)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "run %s: created %d, updated %d, suppressed %d, skipped %d, unmatched %d (%s)\n",
-			res.WorkflowRunID, res.Created, res.Updated, res.Suppressed, res.Skipped, res.Unmatched, res.SuccessCode)
+		report(runID, res)
 	}
 
-	tasks, err := store.ListTasks(ctx, taskcreate.TaskFilter{
-		OrganizationID: organization,
-		Statuses:       []taskcreate.Status{taskcreate.StatusOpen, taskcreate.StatusInProgress},
-	})
+	// A newer markdown snapshot no longer recommends a discount for
+	// variant-uuid-4 in shop-uuid-1: a run that retires stale tasks
+	// dismisses its task. A dry run says so first, and writes nothing.
+	newer := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
+	if err := store.PutActionVectors(ctx, []taskcreate.ActionVector{{OrganizationID: organization,
+		VariantID: "variant-uuid-4", ShopID: "shop-uuid-1", SnapshotDate: newer, Domain: taskcreate.Markdown,
+		Confidence: ref(0.8), Snapshot: json.RawMessage(`{"weeksOfStock":2}`)}}); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nthe 2026-11-28 markdown snapshot recommends no discount for variant-uuid-4 in shop-uuid-1")
+	req.WorkflowRunID, req.RetireStale = "workflow-run-uuid-ghi789", true
+	for _, dryRun := range []bool{true, false} {
+		req.DryRun = dryRun
+		res, err := svc.CreateTasks(ctx, req)
+		if err != nil {
+			return err
+		}
+		label := req.WorkflowRunID
+		if dryRun {
+			label += " (dry run)"
+		}
+		report(label, res)
+	}
+
+	tasks, err := store.ListTasks(ctx, taskcreate.TaskFilter{OrganizationID: organization})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%d open tasks:\n", len(tasks))
+	fmt.Fprintf(w, "\n%d tasks:\n", len(tasks))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "DOMAIN\tSHOP\tVARIANT\tSTATUS\tPRIORITY\tQTY\tDISCOUNT\tCONFIDENCE\tSNAPSHOT\tRUN\tEVIDENCE")
 	for _, t := range tasks {

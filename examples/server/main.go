@@ -1,5 +1,6 @@
 // Command server serves the task-create endpoint,
-// POST /api/data-platform/workflow-actions/task-create, over HTTP:
+// POST /api/data-platform/workflow-actions/task-create, and the sweep
+// endpoint, POST /api/data-platform/workflow-actions/task-sweep, over HTTP:
 //
 //	TASKS_INTERNAL_TOKEN=change-me go run ./examples/server -demo
 //
@@ -8,14 +9,19 @@
 // authenticate with "Authorization: Bearer $TASKS_INTERNAL_TOKEN"; the
 // server refuses to start without a token. With -demo it seeds the
 // recommendations that make the endpoint's reference request create two
-// tasks. It serves at most -max-calls calls at once and answers the others
+// tasks, and the tasks of a dead run, workflow-run-uuid-zombie, for the
+// sweep endpoint to dismiss. It serves at most -max-calls calls at once and answers the others
 // 429 with Retry-After, opens at most -max-conns connections to PostgreSQL,
-// and answers any other path with a JSON 404. SIGINT or SIGTERM stops it
-// after in-flight requests finish.
+// and answers any other path with a JSON 404. On a listener of its own,
+// -admin-addr (default 127.0.0.1:9090), it serves GET /healthz, GET
+// /readyz (the database answers a ping within a second) and GET /metrics
+// (Prometheus text), without the token. SIGINT or SIGTERM stops it after
+// in-flight requests finish.
 package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -68,10 +74,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	flags.SetOutput(stdout)
 	addr := flags.String("addr", ":8080", "address to listen on")
 	dbPath := flags.String("db", "tasks.db", "SQLite database file, used when "+databaseURLEnv+" is not set")
-	demo := flags.Bool("demo", false, "seed the recommendations that make the reference request create two tasks")
+	demo := flags.Bool("demo", false, "seed the recommendations that make the reference request create two tasks, and tasks of a dead run to sweep")
 	shutdownTimeout := flags.Duration("shutdown-timeout", 15*time.Second, "how long in-flight requests may run after SIGINT or SIGTERM")
 	maxCalls := flags.Int("max-calls", 32, "most task-create calls served at once; beyond them callers get 429 with Retry-After")
 	maxConns := flags.Int("max-conns", postgres.DefaultMaxConns, "most connections to PostgreSQL")
+	adminAddr := flags.String("admin-addr", "127.0.0.1:9090", "address of "+healthPath+", "+readyPath+" and "+metricsPath+", served without the token")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -92,18 +99,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer store.Close()
+	meterProvider, registry, err := newMetrics(store.DB())
+	if err != nil {
+		return err
+	}
+	defer meterProvider.Shutdown(context.Background())
+	svc := taskcreate.New(store, taskcreate.WithMeterProvider(meterProvider))
 	if *demo {
-		if err := store.PutActionVectors(ctx, demoRecommendations(time.Now())); err != nil {
-			return fmt.Errorf("seeding the demo recommendations: %w", err)
+		if err := seedDemo(ctx, store, svc, time.Now()); err != nil {
+			return fmt.Errorf("seeding the demo data: %w", err)
 		}
 	}
 
-	handler, err := taskhttp.NewHandler(taskcreate.New(store), taskhttp.Options{
+	opts := taskhttp.Options{
 		Token:              token,
 		Timeout:            requestTimeout,
 		MaxConcurrentCalls: *maxCalls,
 		Logger:             logger,
-	})
+	}
+	handler, err := taskhttp.NewHandler(svc, opts)
+	if err != nil {
+		return err
+	}
+	sweep, err := taskhttp.NewSweepHandler(svc, opts)
 	if err != nil {
 		return err
 	}
@@ -111,46 +129,80 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// No method in the pattern: the handler answers other methods with its
 	// own JSON 405, like every other error.
 	mux.Handle(taskhttp.Path, handler)
+	mux.Handle(taskhttp.SweepPath, sweep)
 	// Every other path answers in the same envelope.
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { taskhttp.WriteError(w, taskhttp.ErrNotFound) }))
 
-	listener, err := new(net.ListenConfig).Listen(ctx, "tcp", *addr)
+	// The API and the admin endpoints never share a listener: the admin
+	// one takes no token.
+	api, err := listen(ctx, *addr, mux, logger)
 	if err != nil {
 		return err
 	}
-	server := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	logger.Info("listening", "addr", listener.Addr().String(), "path", taskhttp.Path, "database", database, "demo", *demo)
-
-	served := make(chan error, 1)
-	go func() { served <- server.Serve(listener) }()
-	select {
-	case err := <-served:
+	admin, err := listen(ctx, *adminAddr, adminHandler(store.DB(), registry, logger), logger)
+	if err != nil {
+		api.listener.Close()
 		return err
+	}
+	logger.Info("listening", "addr", api.listener.Addr().String(), "path", taskhttp.Path, "database", database, "demo", *demo)
+	logger.Info("admin listening", "addr", admin.listener.Addr().String(), "paths", []string{healthPath, readyPath, metricsPath})
+
+	served := make(chan error, 2)
+	for _, l := range []listening{api, admin} {
+		go func() { served <- l.server.Serve(l.listener) }()
+	}
+	var serveErr error
+	select {
+	case serveErr = <-served:
 	case <-ctx.Done():
 	}
 
 	logger.Info("shutting down", "timeout", *shutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
 	defer cancel()
-	if err := server.Shutdown(shutdownCtx); err != nil {
-		server.Close()
-		return fmt.Errorf("shutting down: %w", err)
+	// The admin listener stops last, so /readyz and /metrics answer while
+	// the API drains.
+	for _, l := range []listening{api, admin} {
+		if err := l.server.Shutdown(shutdownCtx); err != nil {
+			api.server.Close()
+			admin.server.Close()
+			return fmt.Errorf("shutting down: %w", err)
+		}
+	}
+	if serveErr != nil {
+		return serveErr
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// listening is a server and the listener it serves.
+type listening struct {
+	server   *http.Server
+	listener net.Listener
+}
+
+// listen opens addr for handler, with the server's timeouts.
+func listen(ctx context.Context, addr string, handler http.Handler, logger *slog.Logger) (listening, error) {
+	listener, err := new(net.ListenConfig).Listen(ctx, "tcp", addr)
+	if err != nil {
+		return listening{}, err
+	}
+	return listening{listener: listener, server: &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}}, nil
 }
 
 // taskStore is what the server needs of a store adapter.
 type taskStore interface {
 	taskcreate.TaskStore
 	PutActionVectors(ctx context.Context, rows []taskcreate.ActionVector) error
+	DB() *sql.DB
 	Close() error
 }
 
@@ -176,6 +228,22 @@ func openStore(ctx context.Context, getenv func(string) string, sqlitePath strin
 // demoOrganization is the organization of the endpoint's reference request.
 const demoOrganization = "550e8400-e29b-41d4-a716-446655440001"
 
+// demoZombieRun is a run the demo declares dead, whose tasks the sweep
+// endpoint dismisses.
+const demoZombieRun = "workflow-run-uuid-zombie"
+
+// seedDemo writes the recommendations the endpoint's reference request
+// needs, and has demoZombieRun create the tasks of two other positions.
+func seedDemo(ctx context.Context, store taskStore, svc *taskcreate.Service, now time.Time) error {
+	if err := store.PutActionVectors(ctx, demoRecommendations(now)); err != nil {
+		return err
+	}
+	_, err := svc.CreateTasks(ctx, taskcreate.Request{OrganizationID: demoOrganization, WorkflowRunID: demoZombieRun,
+		Domains: []taskcreate.Domain{taskcreate.Restock}, MinConfidence: 0.6,
+		Perimeter: []taskcreate.Pair{{VariantID: "variant-uuid-3", ShopID: "shop-uuid-1"}, {VariantID: "variant-uuid-4", ShopID: "shop-uuid-3"}}})
+	return err
+}
+
 // demoRecommendations returns restock recommendations for the two pairs of
 // the endpoint's reference request, dated today so they are the latest
 // snapshot, confident enough for its minConfidence of 0.6 and with units to
@@ -190,5 +258,7 @@ func demoRecommendations(now time.Time) []taskcreate.ActionVector {
 	return []taskcreate.ActionVector{
 		restock("variant-uuid-1", "shop-uuid-1", 24, 0.91, `{"daysOfCover":1.5,"forecast7d":31}`),
 		restock("variant-uuid-2", "shop-uuid-2", 10, 0.78, `{"daysOfCover":2.5,"forecast7d":19}`),
+		restock("variant-uuid-3", "shop-uuid-1", 6, 0.83, `{"daysOfCover":3.0,"forecast7d":12}`),
+		restock("variant-uuid-4", "shop-uuid-3", 8, 0.88, `{"daysOfCover":2.0,"forecast7d":15}`),
 	}
 }

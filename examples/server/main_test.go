@@ -38,12 +38,21 @@ const (
 	repeatResponse = `{"success":true,"data":{"created":0,"updated":2,"suppressed":0,"skipped":0,"unmatched":0,"successCode":"WORKFLOW_TASKS_CREATED","workflowRunId":"workflow-run-uuid-abc123"}}`
 )
 
-var listeningAddr = regexp.MustCompile(`msg=listening addr=(\S+)`)
+var (
+	listeningAddr = regexp.MustCompile(`msg=listening addr=(\S+)`)
+	adminAddr     = regexp.MustCompile(`msg="admin listening" addr=(\S+)`)
+)
 
 // post sends the reference request to addr with token, the way its curl does.
 func post(t *testing.T, addr, token, body string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+addr+taskhttpPath, strings.NewReader(body))
+	return postTo(t, addr, taskhttpPath, token, body)
+}
+
+// postTo sends body to path at addr with token.
+func postTo(t *testing.T, addr, path, token, body string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+addr+path, strings.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
@@ -74,6 +83,7 @@ func TestRunRefusesToStart(t *testing.T) {
 		{name: "unknown flag", args: []string{"-port", "80"}, env: map[string]string{tokenEnv: testToken}, wantErr: "flag provided but not defined"},
 		{name: "stray argument", args: []string{"-db", ":memory:", "serve"}, env: map[string]string{tokenEnv: testToken}, wantErr: "unexpected arguments"},
 		{name: "address in use or invalid", args: []string{"-db", ":memory:", "-addr", "127.0.0.1:-1"}, env: map[string]string{tokenEnv: testToken}, wantErr: "listen"},
+		{name: "admin address invalid", args: []string{"-db", ":memory:", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:-1"}, env: map[string]string{tokenEnv: testToken}, wantErr: "listen"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,7 +123,7 @@ func startInProcess(t *testing.T, vars map[string]string, flags ...string) (addr
 	out = &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-db", ":memory:", "-demo"}, flags...), env(vars), out)
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-db", ":memory:", "-demo"}, flags...), env(vars), out)
 	}()
 	require.Eventually(t, func() bool {
 		m := listeningAddr.FindStringSubmatch(out.String())
@@ -188,7 +198,7 @@ func TestRunOnPostgres(t *testing.T) {
 	assert.NotContains(t, out.String(), url, "the log names the database without its URL")
 
 	var tasks int
-	require.NoError(t, db.QueryRowContext(t.Context(), "SELECT count(*) FROM "+schema+".tasks").Scan(&tasks))
+	require.NoError(t, db.QueryRowContext(t.Context(), "SELECT count(*) FROM "+schema+".tasks WHERE workflow_run_id = 'workflow-run-uuid-abc123'").Scan(&tasks))
 	assert.Equal(t, 2, tasks, "the tasks are in PostgreSQL")
 }
 
@@ -262,6 +272,31 @@ func burst(t *testing.T, flags ...string) map[int]int {
 	return count
 }
 
+// The demo's dead run leaves two tasks for the sweep endpoint to dismiss,
+// once.
+func TestSweepEndpointOfTheDemo(t *testing.T) {
+	addr, _, stop := startInProcess(t, map[string]string{tokenEnv: testToken})
+	defer func() { require.NoError(t, stop()) }()
+	sweep := func(token, body string) (int, string) {
+		resp, got := postTo(t, addr, "/api/data-platform/workflow-actions/task-sweep", token, body)
+		return resp.StatusCode, got
+	}
+	body := `{"organizationId":"550e8400-e29b-41d4-a716-446655440001","workflowRunId":"workflow-run-uuid-zombie"}`
+	status, got := sweep(testToken, strings.Replace(body, "}", `,"dryRun":true}`, 1))
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, `{"success":true,"data":{"dismissed":2,"successCode":"WORKFLOW_TASKS_PREVIEWED","workflowRunId":"workflow-run-uuid-zombie"}}`, got)
+	status, got = sweep(testToken, body)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, `{"success":true,"data":{"dismissed":2,"successCode":"WORKFLOW_TASKS_SWEPT","workflowRunId":"workflow-run-uuid-zombie"}}`, got)
+	_, got = sweep(testToken, body)
+	assert.Contains(t, got, `"dismissed":0`, "a second sweep dismisses nothing")
+	status, _ = sweep("wrong", body)
+	assert.Equal(t, http.StatusUnauthorized, status)
+	status, got = sweep(testToken, `{"organizationId":"o"}`)
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Contains(t, got, `"field":"workflowRunId"`)
+}
+
 // Every path the server does not serve answers in the JSON envelope.
 func TestUnknownPathAnswersInTheEnvelope(t *testing.T) {
 	addr, _, stop := startInProcess(t, map[string]string{tokenEnv: testToken})
@@ -288,7 +323,7 @@ func TestServerEndToEnd(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
-	cmd := exec.CommandContext(t.Context(), bin, "-addr", "127.0.0.1:0", "-db", filepath.Join(dir, "tasks.db"), "-demo")
+	cmd := exec.CommandContext(t.Context(), bin, "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-db", filepath.Join(dir, "tasks.db"), "-demo")
 	cmd.Env = append(withoutVar(os.Environ(), databaseURLEnv), tokenEnv+"="+testToken)
 	var stderr syncBuffer
 	cmd.Stderr = &stderr

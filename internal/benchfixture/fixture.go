@@ -25,7 +25,8 @@ import (
 // DefaultMinConfidence is the MinConfidence of the requests Request builds.
 const DefaultMinConfidence = 0.6
 
-// Organization is the tenant every row and request belongs to.
+// Organization is the tenant every row and request belongs to, unless
+// Config.Organization says otherwise.
 const Organization = "550e8400-e29b-41d4-a716-446655440001"
 
 // The shape of the latest snapshot, as probabilities per (position, domain).
@@ -39,15 +40,17 @@ const (
 
 // Config sizes a fixture.
 type Config struct {
-	Pairs int    // distinct pairs of the perimeter
-	Shops int    // shops of the universe; 0 means 50
-	Seed  uint64 // same seed, same fixture
+	Pairs        int    // distinct pairs of the perimeter
+	Shops        int    // shops of the universe; 0 means 50
+	Seed         uint64 // same seed, same fixture
+	Organization string // the tenant; "" means Organization
 }
 
 // Fixture is a universe of positions, the rows of each, and a perimeter.
 type Fixture struct {
 	Latest, Older time.Time // the two snapshot dates
 
+	org       string
 	seed      uint64
 	shops     int
 	variants  int
@@ -66,7 +69,12 @@ func New(cfg Config) *Fixture {
 	}
 	universe := max(cfg.Pairs+int(float64(cfg.Pairs)*extraShare), 1)
 	variants := (universe + shops - 1) / shops
+	org := cfg.Organization
+	if org == "" {
+		org = Organization
+	}
 	f := &Fixture{
+		org:      org,
 		Latest:   time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC),
 		Older:    time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC),
 		seed:     cfg.Seed,
@@ -107,7 +115,7 @@ func (f *Fixture) Request(run string, pairs int) taskcreate.Request {
 		perimeter[i] = f.pair(int(pos))
 	}
 	return taskcreate.Request{
-		OrganizationID: Organization,
+		OrganizationID: f.org,
 		WorkflowRunID:  run,
 		Domains:        []taskcreate.Domain{taskcreate.Restock, taskcreate.Rebalance, taskcreate.Markdown},
 		MinConfidence:  DefaultMinConfidence,
@@ -162,7 +170,7 @@ func (f *Fixture) Rows(chunk int) iter.Seq[[]taskcreate.ActionVector] {
 						date = f.Older
 					}
 					buf = append(buf, taskcreate.ActionVector{
-						OrganizationID:         Organization,
+						OrganizationID:         f.org,
 						VariantID:              pair.VariantID,
 						ShopID:                 pair.ShopID,
 						SnapshotDate:           date,

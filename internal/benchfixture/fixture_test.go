@@ -1,6 +1,7 @@
 package benchfixture
 
 import (
+	"fmt"
 	"iter"
 	"math"
 	"slices"
@@ -66,7 +67,7 @@ func TestShape(t *testing.T) {
 			}
 		}
 	}
-	if got := f.Expected(1000); got != want {
+	if got := f.Expected(1000); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Expected(1000) = %+v, the rows say %+v", got, want)
 	}
 

@@ -16,3 +16,8 @@ CREATE TABLE IF NOT EXISTS {{.ActionVector}} (
 -- Serves "latest snapshot date per (organization, domain)" with one seek.
 CREATE INDEX IF NOT EXISTS {{.LatestIndex}}
     ON {{.ActionVector}} (organization_id, domain, snapshot_date);
+{{if .Citus}}
+-- Distributed by organization: a call reads one worker's rows.
+SELECT create_distributed_table('{{.ActionVector}}', 'organization_id')
+WHERE NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = '{{.ActionVector}}'::regclass);
+{{end}}

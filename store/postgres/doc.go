@@ -19,9 +19,19 @@
 // in key order with INSERT ... ON CONFLICT ... DO UPDATE, and the counts come
 // back, created told from updated by comparing the id each task kept with
 // the id proposed for it. A batch above the chunk size (WithChunkSize) takes
-// one such statement per chunk. The SQL reads no system column, takes no
-// session-level lock and uses no MERGE, so it also runs on
-// PostgreSQL-compatible distributed engines.
+// one such statement per chunk. With RetireStale the same statement first
+// locks the open task of every candidate in key order, then dismisses the
+// OPEN ones the upsert does not refresh; with ReturnOutcomes it returns
+// every candidate's outcome and task instead of the counts. A dry run is
+// one read-only statement per chunk. The SQL reads no system column, takes
+// no session-level lock and uses no MERGE.
+//
+// WithCitus is the distributed layout on Citus: both tables distributed by
+// organization_id and co-located, and every statement of a call routed to
+// the one worker that holds the organization, two per chunk (an upsert,
+// then a count) since Citus cannot route an INSERT inside a CTE, and one
+// more for each of RetireStale's lock and retirement and ReturnOutcomes'
+// list.
 //
 // The transaction is explicit, though one statement would be atomic on its
 // own, so that a call cancelled while its statement runs never commits:

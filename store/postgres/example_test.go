@@ -6,6 +6,10 @@ import (
 	"log"
 	"os"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"go.opentelemetry.io/otel"
+
 	"github.com/actionvector/tasks/store/postgres"
 	"github.com/actionvector/tasks/taskcreate"
 )
@@ -47,4 +51,24 @@ func ExampleStore_WithTx() {
 		log.Fatal(err)
 	}
 	log.Printf("created %d, updated %d", res.Created, res.Updated)
+}
+
+// A driver-level tracer, any pgx.QueryTracer such as otelpgx.NewTracer()
+// from github.com/exaring/otelpgx, goes on a pool the caller opens. Its
+// query spans nest under the store's statement spans, which nest under the
+// call's.
+func Example_queryTracer() {
+	cfg, err := pgx.ParseConfig(os.Getenv("DATABASE_URL"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	var tracer pgx.QueryTracer // otelpgx.NewTracer(), for one
+	cfg.Tracer = tracer
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	store := postgres.New(db)
+	if err := store.Migrate(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	_ = taskcreate.New(store, taskcreate.WithTracerProvider(otel.GetTracerProvider()))
 }

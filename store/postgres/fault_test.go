@@ -67,8 +67,8 @@ func request() taskcreate.Request {
 
 // outcomeRow is the answer of one chunk: every candidate eligible and created.
 func outcomeRow(candidates int) *sqlmock.Rows {
-	return sqlmock.NewRows([]string{"unmatched", "suppressed", "skipped", "eligible", "written", "created"}).
-		AddRow(0, 0, 0, candidates, candidates, candidates)
+	return sqlmock.NewRows([]string{"unmatched", "suppressed", "skipped", "eligible", "written", "created", "retired"}).
+		AddRow(0, 0, 0, candidates, candidates, candidates, 0)
 }
 
 func TestMaterializeIsOneStatementInATransactionWhenTheBatchFits(t *testing.T) {
@@ -128,7 +128,7 @@ func TestMaterializeRejectsAnInconsistentAnswer(t *testing.T) {
 	db, mock := newMock(t)
 	mock.ExpectExec(beginSQL).WillReturnResult(sqlmock.NewResult(0, 0))
 	mock.ExpectQuery(materializeSQL).WillReturnRows(
-		sqlmock.NewRows([]string{"unmatched", "suppressed", "skipped", "eligible", "written", "created"}).AddRow(0, 0, 0, 4, 3, 3))
+		sqlmock.NewRows([]string{"unmatched", "suppressed", "skipped", "eligible", "written", "created", "retired"}).AddRow(0, 0, 0, 4, 3, 3, 0))
 	mock.ExpectExec(rollbackSQL).WillReturnResult(sqlmock.NewResult(0, 0))
 	_, err := taskcreate.New(postgres.New(db)).CreateTasks(t.Context(), request())
 	require.Error(t, err)

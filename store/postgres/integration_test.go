@@ -134,31 +134,87 @@ func restrictedPool(t *testing.T, role string) *sql.DB {
 	return db
 }
 
+// servers are the databases the tests that hold for both layouts run on.
+var servers = []struct {
+	name string
+	*server
+}{{"postgres", single}, {"citus", distributed}}
+
 func TestMigrateConcurrently(t *testing.T) {
-	schema := newSchema(t)
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for range 8 {
-		wg.Go(func() {
-			s := postgres.New(testPool(t), postgres.WithTasksTable(schema+".tasks"), postgres.WithActionVectorTable(schema+".action_vector"))
-			errs <- s.Migrate(t.Context())
+	for _, srv := range servers {
+		t.Run(srv.name, func(t *testing.T) {
+			schema := srv.newSchema(t)
+			_, app := srv.pools(t)
+			opts := []postgres.Option{postgres.WithTasksTable(schema + ".tasks"), postgres.WithActionVectorTable(schema + ".action_vector")}
+			if srv.citus {
+				opts = append(opts, postgres.WithCitus())
+			}
+			var wg sync.WaitGroup
+			errs := make(chan error, 8)
+			for range 8 {
+				wg.Go(func() { errs <- postgres.New(app, opts...).Migrate(t.Context()) })
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				assert.NoError(t, err)
+			}
+			var versions []int
+			rows, err := app.QueryContext(t.Context(), `SELECT version FROM `+schema+`.tasks_migrations WHERE version > 0 ORDER BY version`)
+			require.NoError(t, err)
+			defer rows.Close()
+			for rows.Next() {
+				var v int
+				require.NoError(t, rows.Scan(&v))
+				versions = append(versions, v)
+			}
+			assert.Equal(t, []int{1}, versions, "each migration is recorded once")
+			require.NoError(t, postgres.New(app, opts...).Migrate(t.Context()), "Migrate is idempotent")
 		})
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		assert.NoError(t, err)
+}
+
+// Under WithCitus an existing action-vector table must be distributed by
+// organization_id, co-located with the tasks: otherwise a call could not run
+// on one worker, and Migrate says so before creating anything.
+func TestCitusRefusesAMirrorItCannotRouteTo(t *testing.T) {
+	admin, app := distributed.pools(t)
+	for name, c := range map[string]struct {
+		distribute string
+		want       string
+	}{
+		"not distributed":        {"", "is not a distributed table"},
+		"distributed by variant": {"SELECT create_distributed_table('%s.action_vector', 'variant_id')", "is distributed by variant_id, not organization_id"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			schema := distributed.newSchema(t)
+			_, err := admin.ExecContext(t.Context(), `CREATE TABLE `+schema+`.action_vector (
+				organization_id text NOT NULL, variant_id text NOT NULL, shop_id text NOT NULL, snapshot_date date NOT NULL,
+				domain text NOT NULL, recommended_qty int, recommended_discount_pct float8, recommendation_confidence float8,
+				decision_vector_snapshot jsonb NOT NULL, PRIMARY KEY (organization_id, variant_id, shop_id, snapshot_date, domain))`)
+			require.NoError(t, err)
+			if c.distribute != "" {
+				_, err = admin.ExecContext(t.Context(), fmt.Sprintf(c.distribute, schema))
+				require.NoError(t, err)
+			}
+			err = postgres.New(app, postgres.WithCitus(), postgres.WithTasksTable(schema+".tasks"),
+				postgres.WithActionVectorTable(schema+".action_vector")).Migrate(t.Context())
+			require.ErrorContains(t, err, c.want)
+			assert.ErrorContains(t, err, "WithCitus")
+			var tasks bool
+			require.NoError(t, admin.QueryRowContext(t.Context(), `SELECT to_regclass($1) IS NOT NULL`, schema+".tasks").Scan(&tasks))
+			assert.False(t, tasks, "no tasks table is created beside a mirror calls cannot be routed to")
+		})
 	}
-	var versions []int
-	rows, err := testPool(t).QueryContext(t.Context(), `SELECT version FROM `+schema+`.tasks_migrations WHERE version > 0 ORDER BY version`)
-	require.NoError(t, err)
-	defer rows.Close()
-	for rows.Next() {
-		var v int
-		require.NoError(t, rows.Scan(&v))
-		versions = append(versions, v)
-	}
-	assert.Equal(t, []int{1}, versions, "each migration is recorded once")
+}
+
+// The Citus tests' role may move at most 16kB through the coordinator, so a
+// statement that is not routed to one worker fails instead of passing.
+func TestCitusRoleLimitsIntermediateResults(t *testing.T) {
+	_, app := distributed.pools(t)
+	var limit string
+	require.NoError(t, app.QueryRowContext(t.Context(), `SHOW citus.max_intermediate_result_size`).Scan(&limit))
+	assert.Equal(t, "16kB", limit)
 }
 
 // countingStore counts the errors the store itself returns, which the
@@ -179,7 +235,12 @@ func (c *countingStore) MaterializeTasks(ctx context.Context, b *taskcreate.Batc
 }
 
 func TestConcurrentOverlappingCallsDoNotDeadlock(t *testing.T) {
-	store := newStore(t)
+	for _, srv := range servers {
+		t.Run(srv.name, func(t *testing.T) { concurrentOverlappingCalls(t, srv.newStore(t)) })
+	}
+}
+
+func concurrentOverlappingCalls(t *testing.T, store *postgres.Store) {
 	ctx := t.Context()
 	all := pairs(3000)
 	require.NoError(t, store.PutActionVectors(ctx, restockVectors("org", all)))

@@ -3,6 +3,7 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 
@@ -13,21 +14,22 @@ import (
 )
 
 // MaterializeTasks implements taskcreate.TaskStore: one statement per chunk
-// (a batch that fits in one is one statement), inside a transaction. A lone
-// statement would commit on its own even when the caller's context ended
-// while it ran; in a transaction, only a call whose work is done commits.
+// (a batch that fits in one is one statement), inside a transaction, and a
+// few more with the batch's options. A lone statement would commit on its
+// own even when the caller's context ended while it ran; in a transaction,
+// only a call whose work is done commits.
 func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
 	if b.Len() == 0 {
 		return taskcreate.Outcome{}, nil
 	}
 	var total taskcreate.Outcome
 	err := s.inTx(ctx, func(q sqldb.Querier) error {
-		for _, chunk := range b.Chunks(s.chunkSize) {
+		for offset, chunk := range b.Chunks(s.chunkSize) {
 			out, err := s.materializeChunk(ctx, q, chunk)
 			if err != nil {
 				return s.wrapErr("materialize tasks", err)
 			}
-			total = total.Add(out)
+			total = total.Add(out, offset)
 		}
 		return nil
 	})
@@ -37,18 +39,292 @@ func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (task
 	return total, nil
 }
 
+// materializeChunk runs one chunk: a dry run only reads (preview.sql); a
+// call writes with one statement on one server (materialize.sql, in the
+// variant of its options). On Citus, which cannot route an INSERT inside a
+// CTE, a call locks the candidates' open tasks first when it retires stale
+// ones (lock_stale.sql), upserts (upsert_tasks.sql), counts
+// (count_outcomes.sql), retires (retire_stale.sql), and lists its outcomes
+// last when asked (preview.sql).
 func (s *Store) materializeChunk(ctx context.Context, q sqldb.Querier, b *taskcreate.Batch) (out taskcreate.Outcome, err error) {
-	var eligible, written, created int
-	err = q.QueryRowContext(ctx, s.sql.materialize, materializeArgs(b)...).
-		Scan(&out.Unmatched, &out.Suppressed, &out.Skipped, &eligible, &written, &created)
-	if err != nil {
-		return taskcreate.Outcome{}, err // wrapped by the caller, which knows whether it commits
+	args := materializeArgs(b)
+	switch {
+	case b.DryRun:
+		return s.preview(ctx, q, b, args)
+	case !s.names.Citus:
+		return s.materialize(ctx, q, b, args)
 	}
+	if b.RetireStale {
+		if _, err := s.on(q, "SELECT", b.Len()).ExecContext(ctx, s.sql.lockStale, args...); err != nil {
+			return out, err
+		}
+	}
+	var res sql.Result
+	var eligible, created int
+	var n int64
+	if res, err = s.on(q, "INSERT", b.Len()).ExecContext(ctx, s.sql.upsertTasks, args...); err == nil {
+		n, err = res.RowsAffected()
+	}
+	if err == nil {
+		err = s.on(q, "SELECT", b.Len()).QueryRowContext(ctx, s.sql.countOutcomes, args...).
+			Scan(&out.Unmatched, &out.Suppressed, &out.Skipped, &eligible, &created)
+	}
+	if err != nil {
+		return out, err
+	}
+	if out, err = countWritten(out, eligible, int(n), created); err != nil {
+		return out, err
+	}
+	var retired []taskcreate.CandidateResult
+	if b.RetireStale {
+		if retired, err = sqldb.Collect(ctx, s.on(q, "UPDATE", b.Len()), scanRetired, s.sql.retireStale, args...); err != nil {
+			return out, err
+		}
+		out.Retired = len(retired)
+	}
+	if b.ReturnOutcomes {
+		listed, err := sqldb.Collect(ctx, s.on(q, "SELECT", b.Len()), scanPreview, s.sql.previewRows, args...)
+		if err != nil {
+			return out, err
+		}
+		out.Candidates = written(b, listed, retired)
+	}
+	return out, nil
+}
+
+// materialize runs the one statement of a chunk on one server.
+func (s *Store) materialize(ctx context.Context, q sqldb.Querier, b *taskcreate.Batch, args []any) (out taskcreate.Outcome, err error) {
+	query := s.sql.materialize[btoi(b.RetireStale)][btoi(b.ReturnOutcomes)]
+	if !b.ReturnOutcomes {
+		var eligible, written, created int
+		err := s.on(q, "INSERT", b.Len()).QueryRowContext(ctx, query, args...).
+			Scan(&out.Unmatched, &out.Suppressed, &out.Skipped, &eligible, &written, &created, &out.Retired)
+		if err != nil {
+			return out, err
+		}
+		return countWritten(out, eligible, written, created)
+	}
+	rows, err := sqldb.Collect(ctx, s.on(q, "INSERT", b.Len()), scanListed, query, args...)
+	if err != nil {
+		return out, err
+	}
+	var listed []previewRow
+	byOrd := make(map[int]int) // an eligible candidate's place in the batch -> its index in listed
+	for _, r := range rows {
+		if r.outcome == "written" || r.outcome == "retired" {
+			continue
+		}
+		c := previewRow{CandidateResult: taskcreate.CandidateResult{Index: r.ord - 1, Outcome: taskcreate.OutcomeKind(r.outcome)}}
+		if r.outcome == "eligible" {
+			c.Outcome = taskcreate.OutcomeUpdated
+			byOrd[c.Index] = len(listed)
+		}
+		listed = append(listed, c)
+	}
+	// The writes return each task with its key, not its candidate's place:
+	// find the place from the key.
+	places := pairPlaces(b)
+	var retired []taskcreate.CandidateResult
+	for _, r := range rows {
+		if r.outcome != "written" && r.outcome != "retired" {
+			continue
+		}
+		di, pi := slices.Index(b.Domains, taskcreate.Domain(r.domain)), places[taskcreate.Pair{ShopID: r.shop, VariantID: r.variant}]
+		if di < 0 || pi == 0 {
+			return out, fmt.Errorf("task %s of (%s, %s, %s) is not a candidate of the chunk", r.id, r.domain, r.shop, r.variant)
+		}
+		index := di*len(b.Pairs) + pi - 1
+		if r.outcome == "retired" {
+			retired = append(retired, taskcreate.CandidateResult{Index: index, TaskID: r.id, Retired: true})
+			continue
+		}
+		i, ok := byOrd[index]
+		if !ok {
+			return out, fmt.Errorf("the upsert wrote task %s of (%s, %s, %s), not an eligible candidate", r.id, r.domain, r.shop, r.variant)
+		}
+		listed[i].TaskID = r.id
+		delete(byOrd, index)
+	}
+	if len(byOrd) > 0 {
+		return out, fmt.Errorf("%d eligible candidates wrote no task", len(byOrd))
+	}
+	out.Candidates = written(b, listed, retired)
+	out.Retired = len(retired)
+	return countListed(out, b.Len()), nil
+}
+
+// listedRow is a row of materialize.sql's list variant: a candidate with
+// an action vector (ord and outcome), or a task written or retired (id and
+// key).
+type listedRow struct {
+	ord                   int
+	outcome               string
+	id                    uuid.UUID
+	domain, shop, variant string
+}
+
+func scanListed(rows *sql.Rows) (listedRow, error) {
+	var r listedRow
+	var ord sql.NullInt64
+	var id *uuid.UUID
+	var domain, shop, variant sql.NullString
+	if err := rows.Scan(&ord, &r.outcome, &id, &domain, &shop, &variant); err != nil {
+		return r, err
+	}
+	r.ord, r.domain, r.shop, r.variant = int(ord.Int64), domain.String, shop.String, variant.String
+	if id != nil {
+		r.id = *id
+	}
+	return r, nil
+}
+
+// pairPlaces maps each pair of b to its place in the batch (1-based).
+func pairPlaces(b *taskcreate.Batch) map[taskcreate.Pair]int {
+	places := make(map[taskcreate.Pair]int, len(b.Pairs))
+	for i, p := range b.Pairs {
+		places[p] = i + 1
+	}
+	return places
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// countWritten completes the counts of a chunk with what its upsert wrote:
+// every eligible candidate's task, created exactly when it kept the id
+// proposed for it.
+func countWritten(out taskcreate.Outcome, eligible, written, created int) (taskcreate.Outcome, error) {
 	if written != eligible || created > eligible {
 		return taskcreate.Outcome{}, fmt.Errorf("upsert wrote %d tasks (%d created) for %d eligible candidates", written, created, eligible)
 	}
 	out.Created, out.Updated = created, eligible-created
 	return out, nil
+}
+
+// preview counts, or lists, what a dry run of the chunk would do.
+func (s *Store) preview(ctx context.Context, q sqldb.Querier, b *taskcreate.Batch, args []any) (out taskcreate.Outcome, err error) {
+	if !b.ReturnOutcomes {
+		var stale int
+		err = s.on(q, "SELECT", b.Len()).QueryRowContext(ctx, s.sql.previewCounts, args...).
+			Scan(&out.Unmatched, &out.Suppressed, &out.Skipped, &out.Created, &out.Updated, &stale)
+		if b.RetireStale {
+			out.Retired = stale
+		}
+		return out, err
+	}
+	listed, err := sqldb.Collect(ctx, s.on(q, "SELECT", b.Len()), scanPreview, s.sql.previewRows, args...)
+	if err != nil {
+		return out, err
+	}
+	for _, c := range listed {
+		r := c.CandidateResult
+		switch {
+		case r.Outcome != taskcreate.OutcomeUpdated: // not eligible
+			if b.RetireStale && c.open {
+				r.Retired = true
+				out.Retired++
+			} else {
+				r.TaskID = uuid.Nil
+			}
+		case r.TaskID == uuid.Nil:
+			r.Outcome = taskcreate.OutcomeCreated // a dry run has no id for the task it would create
+		}
+		out.Candidates = append(out.Candidates, r)
+	}
+	out = countListed(out, b.Len())
+	return out, nil
+}
+
+// written lists what a chunk's writes did: the eligible candidates from
+// preview.sql, run after them, and the retired ones from retire_stale.sql.
+func written(b *taskcreate.Batch, listed []previewRow, retired []taskcreate.CandidateResult) []taskcreate.CandidateResult {
+	out := make([]taskcreate.CandidateResult, 0, len(listed)+len(retired))
+	byIndex := make(map[int]int, len(listed))
+	for _, c := range listed {
+		r := c.CandidateResult
+		switch {
+		case r.Outcome != taskcreate.OutcomeUpdated:
+			r.TaskID = uuid.Nil // a task of a candidate not eligible is its only if retired
+		case r.TaskID == b.ProposedIDs[r.Index]:
+			r.Outcome = taskcreate.OutcomeCreated
+		}
+		if r.Outcome == taskcreate.OutcomeUnmatched {
+			continue // listed for an OPEN task, which a call retires or keeps: see retired
+		}
+		byIndex[r.Index] = len(out)
+		out = append(out, r)
+	}
+	for _, r := range retired {
+		if i, ok := byIndex[r.Index]; ok {
+			out[i].TaskID, out[i].Retired = r.TaskID, true
+		} else {
+			r.Outcome = taskcreate.OutcomeUnmatched
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// countListed counts the candidates of a dry run's list; those it leaves
+// out are unmatched.
+func countListed(out taskcreate.Outcome, candidates int) taskcreate.Outcome {
+	out.Unmatched = candidates - len(out.Candidates)
+	for _, r := range out.Candidates {
+		switch r.Outcome {
+		case taskcreate.OutcomeCreated:
+			out.Created++
+		case taskcreate.OutcomeUpdated:
+			out.Updated++
+		case taskcreate.OutcomeSuppressed:
+			out.Suppressed++
+		case taskcreate.OutcomeSkipped:
+			out.Skipped++
+		case taskcreate.OutcomeUnmatched:
+			out.Unmatched++
+		}
+	}
+	return out
+}
+
+// previewRow is a row of preview.sql: an eligible candidate reads as
+// updated, and whether its open task is OPEN (not IN_PROGRESS).
+type previewRow struct {
+	taskcreate.CandidateResult
+	open bool
+}
+
+func scanPreview(rows *sql.Rows) (previewRow, error) {
+	var r previewRow
+	var ord int
+	var outcome string
+	var id *uuid.UUID
+	var open *bool
+	if err := rows.Scan(&ord, &outcome, &id, &open); err != nil {
+		return r, err
+	}
+	r.Index = ord - 1
+	r.Outcome = taskcreate.OutcomeKind(outcome)
+	if outcome == "eligible" {
+		r.Outcome = taskcreate.OutcomeUpdated
+	}
+	if id != nil {
+		r.TaskID = *id
+	}
+	r.open = open != nil && *open
+	return r, nil
+}
+
+// scanRetired reads a row of retire_stale.sql.
+func scanRetired(rows *sql.Rows) (taskcreate.CandidateResult, error) {
+	var r taskcreate.CandidateResult
+	var ord int
+	err := rows.Scan(&ord, &r.TaskID)
+	r.Index, r.Retired = ord-1, true
+	return r, err
 }
 
 // materializeArgs returns the parameters $1 to $10 of the materialize
@@ -98,4 +374,10 @@ func pairsByVariant(b *taskcreate.Batch) []int {
 		return cmp.Compare(p.ShopID, q.ShopID)
 	})
 	return order
+}
+
+// on returns q, whose statements get the span of a statement of command
+// operation on the tasks table over batch candidates or rows.
+func (s *Store) on(q sqldb.Querier, operation string, batch int) sqldb.Querier {
+	return sqldb.Traced(q, sqldb.Statement{System: "postgresql", Operation: operation, Collection: s.names.TasksTable, BatchSize: batch})
 }

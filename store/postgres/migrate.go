@@ -2,6 +2,9 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 
 	"github.com/actionvector/tasks/internal/migration"
 	"github.com/actionvector/tasks/internal/sqldb"
@@ -24,10 +27,13 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err := s.ensureActionVectorTable(ctx); err != nil {
 		return err
 	}
+	if err := s.checkDistribution(ctx, s.names.ActionVector); err != nil {
+		return err
+	}
 	if err := s.ensureMigrationsTable(ctx); err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(q sqldb.Querier) error {
+	err = s.inTx(ctx, func(q sqldb.Querier) error {
 		return migration.Apply(ctx, q, migration.Dialect{
 			// Concurrent migrators queue on this row lock rather than on a
 			// session-level lock, which distributed engines lack.
@@ -40,6 +46,38 @@ func (s *Store) Migrate(ctx context.Context) error {
 			Wrap:    s.wrapErr,
 		}, ms)
 	})
+	if err != nil {
+		return err
+	}
+	return s.checkDistribution(ctx, s.names.Tasks)
+}
+
+// checkDistribution makes sure, under WithCitus, that table is distributed
+// by organization_id and co-located with the action-vector table, so that
+// each statement of a call can run on one worker: a table made before, or
+// by someone else, may not be.
+func (s *Store) checkDistribution(ctx context.Context, table string) error {
+	if !s.names.Citus {
+		return nil
+	}
+	var column string
+	var colocated bool
+	err := sqldb.QuerierOf(s.Handle).QueryRowContext(ctx, `
+		SELECT column_to_column_name(p.logicalrelid, p.partkey),
+		       p.colocationid = (SELECT colocationid FROM pg_dist_partition WHERE logicalrelid = $2::regclass)
+		FROM pg_dist_partition p WHERE p.logicalrelid = $1::regclass`, table, s.names.ActionVector).Scan(&column, &colocated)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("postgres: migrate: WithCitus: %s is not a distributed table; distribute it by organization_id "+
+			"(SELECT create_distributed_table('%s', 'organization_id'))", table, table)
+	case err != nil:
+		return s.wrapErr("migrate: check distribution", err)
+	case column != "organization_id":
+		return fmt.Errorf("postgres: migrate: WithCitus: %s is distributed by %s, not organization_id", table, column)
+	case !colocated:
+		return fmt.Errorf("postgres: migrate: WithCitus: %s is not co-located with %s", table, s.names.ActionVector)
+	}
+	return nil
 }
 
 // ensureMigrationsTable creates the bookkeeping table.

@@ -86,7 +86,7 @@ func TestMaterializeDrivesLookupsFromThePairs(t *testing.T) {
 	defer tx.Rollback()
 	var plan []struct{ Plan planNode }
 	var text []byte
-	if err := tx.QueryRowContext(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+s.sql.materialize, materializeArgs(b)...).Scan(&text); err != nil {
+	if err := tx.QueryRowContext(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+s.sql.materialize[0][0], materializeArgs(b)...).Scan(&text); err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal(text, &plan); err != nil || len(plan) != 1 {
@@ -113,5 +113,33 @@ func TestMaterializeDrivesLookupsFromThePairs(t *testing.T) {
 	})
 	if pairScans == 0 || vectorScans == 0 {
 		t.Fatalf("no scan of the pairs (%d) or per-pair lookup of the action vectors (%d) in the plan: %s", pairScans, vectorScans, text)
+	}
+
+	// The statements that look each candidate's task up, on the tasks the
+	// statement above just wrote, which the planner has no statistics of:
+	// none may scan the table once per candidate.
+	for name, query := range map[string]string{
+		"retire stale": s.sql.materialize[1][0], "list outcomes": s.sql.materialize[0][1], "retire and list": s.sql.materialize[1][1],
+		"preview counts": s.sql.previewCounts, "preview rows": s.sql.previewRows,
+	} {
+		var text []byte
+		if err := tx.QueryRowContext(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+query, materializeArgs(b)...).Scan(&text); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var plan []struct{ Plan planNode }
+		if err := json.Unmarshal(text, &plan); err != nil || len(plan) != 1 {
+			t.Fatalf("%s: EXPLAIN output: %v: %s", name, err, text)
+		}
+		plan[0].Plan.walk(func(n planNode) {
+			if n.RelationName == "tasks" && n.NodeType == "Seq Scan" && n.ActualLoops > 1 {
+				t.Errorf("%s: the tasks are scanned %d times, once per candidate, not looked up by key", name, n.ActualLoops)
+			}
+			// A list of the statement joined to another by a nested loop
+			// is read once per row of the other: quadratic. (The pairs are
+			// read once per domain.)
+			if n.NodeType == "CTE Scan" && n.ActualLoops > len(b.Domains) {
+				t.Errorf("%s: %s is scanned %d times, once per row of a join", name, n.CTEName, n.ActualLoops)
+			}
+		})
 	}
 }

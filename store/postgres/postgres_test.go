@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -18,116 +19,205 @@ import (
 	"github.com/actionvector/tasks/storetest"
 )
 
-// The tests run against the server named by TASKS_TEST_POSTGRES_URL, each
-// in a schema of its own that it drops afterwards. Without the variable
-// they skip; CI always sets it.
+// The tests run against the servers named by TASKS_TEST_POSTGRES_URL
+// (PostgreSQL) and TASKS_TEST_CITUS_URL (a Citus coordinator), each test in
+// a schema of its own that it drops afterwards. Without a variable the
+// tests of that server skip; CI always sets both.
 const urlVariable = "TASKS_TEST_POSTGRES_URL"
 
-var (
-	poolOnce sync.Once
-	pool     *sql.DB
-	poolErr  error
-)
-
-// testPool returns the pool shared by every test of the package.
-func testPool(t testing.TB) *sql.DB {
-	t.Helper()
-	url := testURL(t)
-	poolOnce.Do(func() {
-		pool, poolErr = sql.Open("pgx", url)
-		if poolErr == nil {
-			pool.SetMaxOpenConns(24)
-			poolErr = pool.PingContext(context.Background())
-		}
-	})
-	if poolErr != nil {
-		t.Fatalf("connect to %s: %v", urlVariable, poolErr)
-	}
-	return pool
+// server is a database the tests run on.
+type server struct {
+	variable string
+	citus    bool
+	once     sync.Once
+	admin    *sql.DB // a superuser's pool: schemas, roles, triggers
+	app      *sql.DB // the pool stores run on
+	err      error
 }
 
-// testURL returns the server's URL, or skips the test when none is set.
+var (
+	single = &server{variable: urlVariable}
+	// On Citus, stores run as a role whose intermediate results may not
+	// exceed 16kB: a statement that goes through the coordinator instead of
+	// running on one worker fails loudly instead of passing slowly.
+	distributed = &server{variable: "TASKS_TEST_CITUS_URL", citus: true}
+)
+
+// citusRole is the role of the Citus tests' stores.
+const citusRole = "tasks_citus_tester"
+
+// pools returns the server's pools, or skips the test when its variable is
+// not set.
+func (srv *server) pools(t testing.TB) (admin, app *sql.DB) {
+	t.Helper()
+	dsn := os.Getenv(srv.variable)
+	if dsn == "" {
+		t.Skipf("%s is not set", srv.variable)
+	}
+	srv.once.Do(func() { srv.admin, srv.app, srv.err = srv.open(dsn) })
+	if srv.err != nil {
+		t.Fatalf("connect to %s: %v", srv.variable, srv.err)
+	}
+	return srv.admin, srv.app
+}
+
+func (srv *server) open(dsn string) (admin, app *sql.DB, err error) {
+	ctx := context.Background()
+	if admin, err = sql.Open("pgx", dsn); err != nil {
+		return nil, nil, err
+	}
+	admin.SetMaxOpenConns(24)
+	if err := admin.PingContext(ctx); err != nil || !srv.citus {
+		return admin, admin, err
+	}
+	for _, stmt := range []string{
+		`DO $$ BEGIN CREATE ROLE ` + citusRole + ` LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`,
+		`ALTER ROLE ` + citusRole + ` SET citus.max_intermediate_result_size = '16kB'`,
+		// Few shards: the tests make and drop hundreds of distributed tables.
+		`ALTER ROLE ` + citusRole + ` SET citus.shard_count = 4`,
+	} {
+		if _, err := admin.ExecContext(ctx, stmt); err != nil {
+			return admin, nil, fmt.Errorf("%s: %w", stmt, err)
+		}
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return admin, nil, err
+	}
+	u.User = url.User(citusRole)
+	if app, err = sql.Open("pgx", u.String()); err != nil {
+		return admin, nil, err
+	}
+	app.SetMaxOpenConns(24)
+	return admin, app, app.PingContext(ctx)
+}
+
+func (srv *server) close() {
+	for _, db := range []*sql.DB{srv.app, srv.admin} {
+		if db != nil {
+			db.Close()
+		}
+	}
+}
+
+// testPool returns the superuser pool of the single-node server.
+func testPool(t testing.TB) *sql.DB {
+	t.Helper()
+	admin, _ := single.pools(t)
+	return admin
+}
+
+// testURL returns the single-node server's URL, or skips the test when
+// none is set.
 func testURL(t testing.TB) string {
 	t.Helper()
-	url := os.Getenv(urlVariable)
-	if url == "" {
-		t.Skipf("%s is not set", urlVariable)
-	}
-	return url
+	testPool(t)
+	return os.Getenv(urlVariable)
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if pool != nil {
-		pool.Close()
-	}
+	single.close()
+	distributed.close()
 	os.Exit(code)
 }
 
-// newSchema creates an empty schema for one test and drops it afterwards.
-func newSchema(t testing.TB) string {
+// newSchema creates an empty schema on the single-node server for one test
+// and drops it afterwards.
+func newSchema(t testing.TB) string { return single.newSchema(t) }
+
+// newSchema creates an empty schema for one test, which the stores' role
+// owns, and drops it afterwards.
+func (srv *server) newSchema(t testing.TB) string {
 	t.Helper()
-	db := testPool(t)
+	admin, _ := srv.pools(t)
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	schema := "tasks_test_" + hex.EncodeToString(b)
-	if _, err := db.ExecContext(t.Context(), `CREATE SCHEMA `+schema); err != nil {
+	ddl := `CREATE SCHEMA ` + schema
+	if srv.citus {
+		ddl += ` AUTHORIZATION ` + citusRole
+	}
+	if _, err := admin.ExecContext(t.Context(), ddl); err != nil {
 		t.Fatalf("create schema: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if _, err := db.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+		if _, err := admin.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
 			t.Errorf("drop schema %s: %v", schema, err)
 		}
 	})
 	return schema
 }
 
-// newStore returns a migrated store on fresh tables in a schema of its own.
+// newStore returns a migrated store on fresh tables in a schema of its own
+// on the single-node server.
 func newStore(t testing.TB, opts ...postgres.Option) *postgres.Store {
+	return single.newStore(t, opts...)
+}
+
+// newStore returns a migrated store on fresh tables in a schema of its own.
+func (srv *server) newStore(t testing.TB, opts ...postgres.Option) *postgres.Store {
 	t.Helper()
-	schema := newSchema(t)
+	schema := srv.newSchema(t)
 	opts = append([]postgres.Option{
 		postgres.WithTasksTable(schema + ".tasks"),
 		postgres.WithActionVectorTable(schema + ".action_vector"),
 	}, opts...)
-	s := postgres.New(testPool(t), opts...)
+	if srv.citus {
+		opts = append(opts, postgres.WithCitus())
+	}
+	_, app := srv.pools(t)
+	s := postgres.New(app, opts...)
 	if err := s.Migrate(t.Context()); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	schemas.Store(storetest.Store(s), schema)
+	schemas.Store(storetest.Store(s), storeHome{schema: schema, server: srv})
 	return s
 }
 
-func TestConformance(t *testing.T) {
-	storetest.RunWith(t, func(t *testing.T) storetest.Store { return newStore(t) }, storetest.Features{
+// features are the Features of a server's stores.
+func (srv *server) features() storetest.Features {
+	return storetest.Features{
 		FailTaskWrites:  failTaskWrites,
 		StallTaskWrites: stallTaskWrites,
 		DelayCommits:    delayCommits,
 		WithTx:          func(s storetest.Store, tx *sql.Tx) storetest.Store { return s.(*postgres.Store).WithTx(tx) },
-	})
+	}
+}
+
+func TestConformance(t *testing.T) {
+	storetest.RunWith(t, func(t *testing.T) storetest.Store { return newStore(t) }, single.features())
 }
 
 // TestConformanceInChunks runs the suite with tiny chunks, so every batch
 // takes several statements in one transaction.
 func TestConformanceInChunks(t *testing.T) {
-	storetest.RunWith(t, func(t *testing.T) storetest.Store { return newStore(t, postgres.WithChunkSize(7)) }, storetest.Features{
-		FailTaskWrites:  failTaskWrites,
-		StallTaskWrites: stallTaskWrites,
-		DelayCommits:    delayCommits,
-		WithTx:          func(s storetest.Store, tx *sql.Tx) storetest.Store { return s.(*postgres.Store).WithTx(tx) },
-	})
+	storetest.RunWith(t, func(t *testing.T) storetest.Store { return newStore(t, postgres.WithChunkSize(7)) }, single.features())
 }
 
-// schemas maps each store of a test to its schema, where the test helpers
-// put their triggers.
+// TestConformanceOnCitus runs the suite on the distributed layout.
+func TestConformanceOnCitus(t *testing.T) {
+	storetest.RunWith(t, func(t *testing.T) storetest.Store { return distributed.newStore(t) }, distributed.features())
+}
+
+// schemas maps each store of a test to its storeHome.
 var schemas sync.Map
 
-func storeSchema(s storetest.Store) string {
-	v, _ := schemas.Load(s)
-	return v.(string)
+// storeHome is where a test's store lives: its schema, where the test
+// helpers put their triggers, and its server.
+type storeHome struct {
+	schema string
+	server *server
 }
+
+func homeOf(s storetest.Store) storeHome {
+	v, _ := schemas.Load(s)
+	return v.(storeHome)
+}
+
+func storeSchema(s storetest.Store) string { return homeOf(s).schema }
 
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
@@ -144,18 +234,34 @@ func onTaskWrite(t *testing.T, s storetest.Store, shopID, body string) string {
 // that runs the PL/pgSQL body. It returns the store's schema.
 func installTrigger(t *testing.T, s storetest.Store, when, constraint, body string) string {
 	t.Helper()
-	schema := storeSchema(s)
+	home := homeOf(s)
+	schema := home.schema
 	name := fmt.Sprintf("test_hook_%d", hookSeq())
 	kind := ""
 	if constraint != "" {
 		kind = "CONSTRAINT"
 	}
-	ddl := fmt.Sprintf(`
-		CREATE FUNCTION %[1]s.%[2]s() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN %[3]s END $$;
-		CREATE %[4]s TRIGGER %[2]s %[5]s ON %[1]s.tasks %[6]s FOR EACH ROW EXECUTE FUNCTION %[1]s.%[2]s();`,
-		schema, name, body, kind, when, constraint)
-	if _, err := s.(*postgres.Store).DB().ExecContext(t.Context(), ddl); err != nil {
+	// One command at a time: Citus sends each to the workers on its own.
+	steps := []string{
+		fmt.Sprintf(`CREATE FUNCTION %[1]s.%[2]s() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN %[3]s END $$`, schema, name, body),
+		fmt.Sprintf(`CREATE %[3]s TRIGGER %[2]s %[4]s ON %[1]s.tasks %[5]s FOR EACH ROW EXECUTE FUNCTION %[1]s.%[2]s()`,
+			schema, name, kind, when, constraint),
+	}
+	admin, _ := home.server.pools(t)
+	conn, err := admin.Conn(t.Context())
+	if err != nil {
 		t.Fatalf("install trigger: %v", err)
+	}
+	defer conn.Close()
+	if home.server.citus {
+		// Citus creates triggers on distributed tables only when asked to:
+		// each shard runs its own, and may not read other shards.
+		steps = append([]string{`SET citus.enable_unsafe_triggers TO on`}, append(steps, `RESET citus.enable_unsafe_triggers`)...)
+	}
+	for _, step := range steps {
+		if _, err := conn.ExecContext(t.Context(), step); err != nil {
+			t.Fatalf("install trigger: %v", err)
+		}
 	}
 	return schema
 }
@@ -180,14 +286,20 @@ func failTaskWrites(t *testing.T, s storetest.Store, shopID string) {
 // context cancels the statement, so release has nothing to do.
 func stallTaskWrites(t *testing.T, s storetest.Store, shopID string) (<-chan struct{}, func()) {
 	schema := onTaskWrite(t, s, shopID, `PERFORM pg_sleep(60)`)
+	// On Citus the sleep is on a worker, which citus_stat_activity shows.
+	activity := "pg_stat_activity"
+	if homeOf(s).server.citus {
+		activity = "citus_stat_activity"
+	}
+	admin, _ := homeOf(s).server.pools(t)
 	reached := make(chan struct{})
 	ctx, stop := context.WithCancel(context.Background())
 	t.Cleanup(stop)
 	go func() {
 		for {
 			var sleeping bool
-			err := s.(*postgres.Store).DB().QueryRowContext(ctx,
-				`SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND query LIKE '%' || $1 || '%')`,
+			err := admin.QueryRowContext(ctx,
+				`SELECT EXISTS (SELECT 1 FROM `+activity+` WHERE wait_event = 'PgSleep' AND query LIKE '%' || $1 || '%')`,
 				schema).Scan(&sleeping)
 			if err == nil && sleeping {
 				close(reached)

@@ -7,7 +7,8 @@ import (
 	"text/template"
 )
 
-// names are the quoted SQL names statements are rendered with.
+// names are the quoted SQL names statements are rendered with, and the
+// layout they are rendered for.
 type names struct {
 	Tasks        string // "schema"."tasks"
 	ActionVector string
@@ -15,9 +16,14 @@ type names struct {
 	OpenKeyIndex string // index names are unqualified: they live in their table's schema
 	RunIndex     string
 	LatestIndex  string
+	TasksTable   string // schema.tasks as configured, for telemetry
+	Citus        bool   // the distributed layout of WithCitus
+	PreviewRows  bool   // preview.sql lists candidates instead of counting them
+	Retire       bool   // materialize.sql also retires stale tasks
+	List         bool   // materialize.sql lists candidates instead of counting them
 }
 
-func newNames(tasks, actionVector string) (names, error) {
+func newNames(tasks, actionVector string, citus bool) (names, error) {
 	t, err := parseTableName("WithTasksTable", tasks)
 	if err != nil {
 		return names{}, err
@@ -28,11 +34,13 @@ func newNames(tasks, actionVector string) (names, error) {
 	}
 	return names{
 		Tasks:        t.quoted(),
+		TasksTable:   tasks,
 		ActionVector: av.quoted(),
 		Migrations:   t.sibling("_migrations").quoted(),
 		OpenKeyIndex: quoteIdent(t.table + "_open_key"),
 		RunIndex:     quoteIdent(t.table + "_run_idx"),
 		LatestIndex:  quoteIdent(av.table + "_latest_idx"),
+		Citus:        citus,
 	}, nil
 }
 
@@ -40,9 +48,20 @@ func newNames(tasks, actionVector string) (names, error) {
 var sqlFiles embed.FS
 
 // statements are the SQL of every operation, rendered once per Store with
-// its table names. Each operation has exactly one statement shape.
+// its table names. Each operation has one statement shape per layout: on
+// one server, materialize, in four variants: [retire stale][list outcomes];
+// on Citus, lockStale when retiring, upsertTasks, countOutcomes, then
+// retireStale and previewRows as asked.
 type statements struct {
-	materialize      string
+	materialize      [2][2]string
+	upsertTasks      string
+	countOutcomes    string
+	lockStale        string
+	retireStale      string
+	previewCounts    string
+	previewRows      string
+	sweepRun         string
+	countSweep       string
 	putActionVectors string
 	listTasks        string
 	setTaskStatus    string
@@ -51,8 +70,30 @@ type statements struct {
 
 func renderStatements(n names) (statements, error) {
 	var s statements
+	rows := n
+	rows.PreviewRows = true
+	text, err := render("statements/preview.sql", rows)
+	if err != nil {
+		return statements{}, err
+	}
+	s.previewRows = text
+	for retire := range 2 {
+		for list := range 2 {
+			variant := n
+			variant.Retire, variant.List = retire == 1, list == 1
+			if s.materialize[retire][list], err = render("statements/materialize.sql", variant); err != nil {
+				return statements{}, err
+			}
+		}
+	}
 	for file, dst := range map[string]*string{
-		"statements/materialize.sql":        &s.materialize,
+		"statements/upsert_tasks.sql":       &s.upsertTasks,
+		"statements/count_outcomes.sql":     &s.countOutcomes,
+		"statements/lock_stale.sql":         &s.lockStale,
+		"statements/retire_stale.sql":       &s.retireStale,
+		"statements/preview.sql":            &s.previewCounts,
+		"statements/sweep_run.sql":          &s.sweepRun,
+		"statements/count_sweep.sql":        &s.countSweep,
 		"statements/put_action_vectors.sql": &s.putActionVectors,
 		"statements/list_tasks.sql":         &s.listTasks,
 		"statements/set_task_status.sql":    &s.setTaskStatus,
@@ -67,13 +108,22 @@ func renderStatements(n names) (statements, error) {
 	return s, nil
 }
 
-// render fills an embedded SQL template with validated, quoted names.
+// render fills an embedded SQL template with validated, quoted names; the
+// shared parts of the CreateTasks statements (statements/candidates.sql)
+// are defined for every file.
 func render(file string, n names) (string, error) {
 	src, err := sqlFiles.ReadFile(file)
 	if err != nil {
 		return "", err
 	}
-	tmpl, err := template.New(file).Option("missingkey=error").Parse(string(src))
+	shared, err := sqlFiles.ReadFile("statements/candidates.sql")
+	if err != nil {
+		return "", err
+	}
+	tmpl, err := template.New(file).Option("missingkey=error").Parse(string(shared))
+	if err == nil {
+		tmpl, err = tmpl.Parse(string(src))
+	}
 	if err != nil {
 		return "", fmt.Errorf("postgres: %s: %w", file, err)
 	}

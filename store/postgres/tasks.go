@@ -135,3 +135,27 @@ func (s *Store) SetTaskStatus(ctx context.Context, organizationID string, id uui
 		return nil
 	})
 }
+
+// SweepTasks implements taskcreate.TaskStore.
+func (s *Store) SweepTasks(ctx context.Context, sw *taskcreate.Sweep) (int, error) {
+	var n int
+	err := s.inTx(ctx, func(q sqldb.Querier) error {
+		if sw.DryRun {
+			if err := s.on(q, "SELECT", 0).QueryRowContext(ctx, s.sql.countSweep, sw.OrganizationID, sw.WorkflowRunID).Scan(&n); err != nil {
+				return s.wrapErr("count sweep", err)
+			}
+			return nil
+		}
+		res, err := s.on(q, "UPDATE", 0).ExecContext(ctx, s.sql.sweepRun, sw.OrganizationID, sw.WorkflowRunID, sw.Now)
+		if err != nil {
+			return s.wrapErr("sweep run", err)
+		}
+		dismissed, err := res.RowsAffected()
+		if err != nil {
+			return s.wrapErr("sweep run", err)
+		}
+		n = int(dismissed)
+		return nil
+	})
+	return n, err
+}

@@ -21,5 +21,9 @@
 // have an action vector land in a temporary table with their outcome
 // (suppressed, skipped or eligible), then one statement upserts the
 // eligible ones in key order and one counts the outcomes and the tasks
-// created. All the state of a call is in its own transaction.
+// created. With RetireStale one statement per chunk of pairs then
+// dismisses the OPEN tasks of the candidates the temporary table does not
+// hold as eligible; with ReturnOutcomes one more lists every candidate. A
+// dry run classifies and counts, and writes nothing. All the state of a
+// call is in its own transaction.
 package sqlite

@@ -2,66 +2,238 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+
+	"github.com/google/uuid"
 
 	"github.com/actionvector/tasks/internal/sqldb"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
 // MaterializeTasks implements taskcreate.TaskStore. A batch is classified
-// into a temporary table, a chunk of pairs per statement, then its eligible
-// candidates are upserted into tasks in one statement, and the outcomes
-// counted in another: a constant number of statements per chunk, never one
-// per candidate. Candidates the table does not hold are unmatched.
+// into a temporary table, a chunk of pairs per statement; then, unless the
+// batch is a dry run, its eligible candidates are upserted into tasks in
+// one statement and, with RetireStale, the stale ones retired a chunk per
+// statement; one more statement counts the outcomes. A constant number of
+// statements per chunk, never one per candidate; candidates the table does
+// not hold are unmatched. SQLite has one writer at a time, so the locks of
+// a call are taken by BEGIN IMMEDIATE at once.
 func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
 	if b.Len() == 0 {
 		return taskcreate.Outcome{}, nil
 	}
-	domains := string(appendJSONStrings(nil, b.Domains))
-	ids := make([]byte, 0, 16*len(b.ProposedIDs))
+	c := &call{b: b, domains: string(appendJSONStrings(nil, b.Domains)), ids: make([]byte, 0, 16*len(b.ProposedIDs))}
 	for _, id := range b.ProposedIDs {
-		ids = append(ids, id[:]...)
+		c.ids = append(c.ids, id[:]...)
 	}
 	var out taskcreate.Outcome
-	err := s.inWriteTx(ctx, func(q sqldb.Querier) error {
-		if _, err := q.ExecContext(ctx, createCandidates); err != nil {
-			return s.wrapErr("create candidate table", err)
-		}
-		if _, err := q.ExecContext(ctx, clearCandidates); err != nil {
-			return s.wrapErr("clear candidates", err)
-		}
-		var chunk []byte
-		for lo := 0; lo < len(b.Pairs); lo += s.chunkSize {
-			chunk = appendPairs(chunk[:0], b.Pairs[lo:min(lo+s.chunkSize, len(b.Pairs))])
-			if _, err := q.ExecContext(ctx, classifyCandidates,
-				b.OrganizationID, b.MinConfidence, domains, string(chunk), lo, len(b.Pairs)); err != nil {
-				return s.wrapErr("classify candidates", err)
-			}
-		}
-		res, err := q.ExecContext(ctx, upsertTasks, b.OrganizationID, string(b.Priority), b.WorkflowRunID, formatTimestamp(b.Now), ids)
-		if err != nil {
-			return s.wrapErr("upsert tasks", err)
-		}
-		written, err := res.RowsAffected()
-		if err != nil {
-			return s.wrapErr("upsert tasks", err)
-		}
-		var eligible int
-		if err := q.QueryRowContext(ctx, countOutcomes, ids).Scan(&out.Suppressed, &out.Skipped, &eligible, &out.Created); err != nil {
-			return s.wrapErr("count outcomes", err)
-		}
-		if written != int64(eligible) {
-			return fmt.Errorf("sqlite: upsert wrote %d tasks for %d eligible candidates", written, eligible)
-		}
-		out.Updated = eligible - out.Created
-		out.Unmatched = b.Len() - out.Suppressed - out.Skipped - eligible
-		if _, err := q.ExecContext(ctx, clearCandidates); err != nil {
-			return s.wrapErr("clear candidates", err)
-		}
-		return nil
+	err := s.inWriteTx(ctx, func(q sqldb.Querier) (err error) {
+		out, err = s.materialize(ctx, q, c)
+		return err
 	})
 	if err != nil {
 		return taskcreate.Outcome{}, err
 	}
 	return out, nil
+}
+
+// call is one MaterializeTasks call and the parameters its statements share.
+type call struct {
+	b       *taskcreate.Batch
+	domains string // JSON array
+	ids     []byte // the proposed ids, 16 bytes each
+}
+
+// chunks yields the batch's pairs as JSON arrays of [shop, variant], at
+// most size at a time, with the place of each chunk's first pair.
+func (c *call) chunks(size int, yield func(first int, pairs string) error) error {
+	var buf []byte
+	for lo := 0; lo < len(c.b.Pairs); lo += size {
+		buf = appendPairs(buf[:0], c.b.Pairs[lo:min(lo+size, len(c.b.Pairs))])
+		if err := yield(lo, string(buf)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) materialize(ctx context.Context, q sqldb.Querier, c *call) (out taskcreate.Outcome, err error) {
+	b := c.b
+	if _, err := q.ExecContext(ctx, createCandidates); err != nil {
+		return out, s.wrapErr("create candidate table", err)
+	}
+	if _, err := q.ExecContext(ctx, clearCandidates); err != nil {
+		return out, s.wrapErr("clear candidates", err)
+	}
+	err = c.chunks(s.chunkSize, func(first int, pairs string) error {
+		_, err := on(q, "INSERT", "actionvector_task_candidate", len(b.Domains)*min(s.chunkSize, len(b.Pairs)-first)).ExecContext(ctx, classifyCandidates,
+			b.OrganizationID, b.MinConfidence, c.domains, pairs, first, len(b.Pairs), b.ReturnOutcomes)
+		return s.wrapErr("classify candidates", err)
+	})
+	if err != nil {
+		return out, err
+	}
+	written := int64(-1)
+	if !b.DryRun {
+		res, err := on(q, "INSERT", "tasks", b.Len()).ExecContext(ctx, upsertTasks, b.OrganizationID, string(b.Priority), b.WorkflowRunID, formatTimestamp(b.Now), c.ids)
+		if err == nil {
+			written, err = res.RowsAffected()
+		}
+		if err != nil {
+			return out, s.wrapErr("upsert tasks", err)
+		}
+	}
+	var eligible, withOpenTask, created int
+	if err := on(q, "SELECT", "tasks", b.Len()).QueryRowContext(ctx, countOutcomes, c.ids, b.OrganizationID).
+		Scan(&out.Suppressed, &out.Skipped, &eligible, &withOpenTask, &created); err != nil {
+		return out, s.wrapErr("count outcomes", err)
+	}
+	switch {
+	case b.DryRun:
+		out.Created, out.Updated = eligible-withOpenTask, withOpenTask
+	case written != int64(eligible) || withOpenTask != eligible:
+		return out, fmt.Errorf("sqlite: upsert wrote %d tasks, %d open, for %d eligible candidates", written, withOpenTask, eligible)
+	default:
+		out.Created, out.Updated = created, eligible-created
+	}
+	out.Unmatched = b.Len() - out.Suppressed - out.Skipped - eligible
+	var retired []taskcreate.CandidateResult
+	if b.RetireStale {
+		if retired, err = s.retire(ctx, q, c); err != nil {
+			return out, err
+		}
+		out.Retired = len(retired)
+	}
+	if b.ReturnOutcomes {
+		if out.Candidates, err = s.listOutcomes(ctx, q, c, retired); err != nil {
+			return out, err
+		}
+	}
+	if _, err := q.ExecContext(ctx, clearCandidates); err != nil {
+		return out, s.wrapErr("clear candidates", err)
+	}
+	return out, nil
+}
+
+// retire dismisses the stale tasks of the batch, or finds them in a dry
+// run, and returns them as candidates. The classified candidates must be
+// in the candidate table.
+func (s *Store) retire(ctx context.Context, q sqldb.Querier, c *call) ([]taskcreate.CandidateResult, error) {
+	b := c.b
+	query, op := retireStale, "UPDATE"
+	if b.DryRun {
+		query, op = openTasks, "SELECT"
+	}
+	var places map[taskKey]int // made when the first task is found
+	var retired []taskcreate.CandidateResult
+	err := c.chunks(s.chunkSize, func(first int, pairs string) error {
+		rows, err := sqldb.Collect(ctx, on(q, op, "tasks", 0), scanKeyedTask, query,
+			b.OrganizationID, b.WorkflowRunID, formatTimestamp(b.Now), c.domains, pairs, first, len(b.Pairs))
+		if err != nil {
+			return s.wrapErr("retire stale tasks", err)
+		}
+		if len(rows) > 0 && places == nil {
+			places = candidatePlaces(b)
+		}
+		for _, t := range rows {
+			ord, ok := places[t.key]
+			if !ok {
+				return fmt.Errorf("sqlite: task %s of %v is not a candidate of the call", t.id, t.key)
+			}
+			retired = append(retired, taskcreate.CandidateResult{Index: ord, TaskID: t.id, Retired: true})
+		}
+		return nil
+	})
+	return retired, err
+}
+
+// listOutcomes lists the classified candidates with their tasks, and the
+// retired ones, which may be unmatched.
+func (s *Store) listOutcomes(ctx context.Context, q sqldb.Querier, c *call, retired []taskcreate.CandidateResult) ([]taskcreate.CandidateResult, error) {
+	rows, err := sqldb.Collect(ctx, on(q, "SELECT", "tasks", c.b.Len()), scanOutcome, listOutcomes, c.b.OrganizationID)
+	if err != nil {
+		return nil, s.wrapErr("list outcomes", err)
+	}
+	byOrd := make(map[int]int, len(rows)) // place in the batch -> index in rows
+	for i, r := range rows {
+		byOrd[r.Index] = i
+		switch {
+		case r.Outcome != taskcreate.OutcomeUpdated: // suppressed or skipped: no task of theirs is written
+			rows[i].TaskID = uuid.Nil
+		case c.b.DryRun && r.TaskID == uuid.Nil:
+			rows[i].Outcome = taskcreate.OutcomeCreated
+		case !c.b.DryRun && r.TaskID == c.b.ProposedIDs[r.Index]:
+			rows[i].Outcome = taskcreate.OutcomeCreated
+		}
+	}
+	for _, r := range retired {
+		if i, ok := byOrd[r.Index]; ok {
+			rows[i].TaskID, rows[i].Retired = r.TaskID, true
+		} else {
+			r.Outcome = taskcreate.OutcomeUnmatched
+			rows = append(rows, r)
+		}
+	}
+	return rows, nil
+}
+
+// candidatePlaces maps the key of each candidate of b to its place.
+func candidatePlaces(b *taskcreate.Batch) map[taskKey]int {
+	places := make(map[taskKey]int, b.Len())
+	for di, d := range b.Domains {
+		for pi, p := range b.Pairs {
+			places[taskKey{d, p.ShopID, p.VariantID}] = di*len(b.Pairs) + pi
+		}
+	}
+	return places
+}
+
+// taskKey is the key of a task without its organization.
+type taskKey struct {
+	domain        taskcreate.Domain
+	shop, variant string
+}
+
+type keyedTask struct {
+	id  uuid.UUID
+	key taskKey
+}
+
+func scanKeyedTask(rows *sql.Rows) (keyedTask, error) {
+	var t keyedTask
+	var id []byte
+	var domain string
+	if err := rows.Scan(&id, &domain, &t.key.shop, &t.key.variant); err != nil {
+		return t, err
+	}
+	t.key.domain = taskcreate.Domain(domain)
+	var err error
+	t.id, err = uuid.FromBytes(id)
+	return t, err
+}
+
+// scanOutcome reads a row of list_outcomes.sql: an eligible candidate is
+// read as updated, which the caller corrects.
+func scanOutcome(rows *sql.Rows) (taskcreate.CandidateResult, error) {
+	var r taskcreate.CandidateResult
+	var outcome int
+	var id []byte
+	if err := rows.Scan(&r.Index, &outcome, &id); err != nil {
+		return r, err
+	}
+	r.Outcome = [...]taskcreate.OutcomeKind{taskcreate.OutcomeSuppressed, taskcreate.OutcomeSkipped, taskcreate.OutcomeUpdated}[outcome]
+	if id != nil {
+		var err error
+		if r.TaskID, err = uuid.FromBytes(id); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// on returns q, whose statements get the span of a statement of command
+// operation on table over batch candidates or rows.
+func on(q sqldb.Querier, operation, table string, batch int) sqldb.Querier {
+	return sqldb.Traced(q, sqldb.Statement{System: "sqlite", Operation: operation, Collection: table, BatchSize: batch})
 }

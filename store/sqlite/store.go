@@ -141,6 +141,9 @@ func (s *Store) inWriteTx(ctx context.Context, fn func(q sqldb.Querier) error) e
 // wrapErr names the failed step and marks errors a retry may cure, unless
 // the Store runs in the caller's transaction.
 func (s *Store) wrapErr(step string, err error) error {
+	if err == nil {
+		return nil
+	}
 	err = fmt.Errorf("sqlite: %s: %w", step, err)
 	if !sqldb.InCallerTx(s.Handle) && isTransient(err) {
 		return taskcreate.MarkTransient(err)

@@ -124,3 +124,21 @@ func (s *Store) SetTaskStatus(ctx context.Context, organizationID string, id uui
 		return nil
 	})
 }
+
+// SweepTasks implements taskcreate.TaskStore.
+func (s *Store) SweepTasks(ctx context.Context, sw *taskcreate.Sweep) (int, error) {
+	var n int
+	err := s.inWriteTx(ctx, func(q sqldb.Querier) error {
+		if sw.DryRun {
+			return s.wrapErr("count sweep", on(q, "SELECT", "tasks", 0).QueryRowContext(ctx, countSweep, sw.OrganizationID, sw.WorkflowRunID).Scan(&n))
+		}
+		res, err := on(q, "UPDATE", "tasks", 0).ExecContext(ctx, sweepRun, sw.OrganizationID, sw.WorkflowRunID, formatTimestamp(sw.Now))
+		if err != nil {
+			return s.wrapErr("sweep run", err)
+		}
+		dismissed, err := res.RowsAffected()
+		n = int(dismissed)
+		return s.wrapErr("sweep run", err)
+	})
+	return n, err
+}

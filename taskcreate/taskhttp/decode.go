@@ -19,37 +19,23 @@ import (
 // maxKeyBytes bounds how much of an unknown field's name is echoed back.
 const maxKeyBytes = 64
 
-// DecodeRequest reads one JSON request body from r, strictly: every field is
-// required (null is missing, 0 is a value), names match exactly, and unknown
-// or repeated fields, wrong JSON types, strings that are not valid UTF-8 (raw,
-// or a \u escape of a lone surrogate), a body that is not one JSON object and
-// data after it are all listed in one *taskcreate.ValidationError by JSON
-// path; Service.CreateTasks checks the values. The perimeter is read a pair at
-// a time. Wrap r in http.MaxBytesReader: a body over the limit returns its
-// *http.MaxBytesError (413 in WriteError). A read that times out, as under
-// http.Server's ReadTimeout, returns ErrRequestTimeout (408) wrapping it.
-func DecodeRequest(r io.Reader) (taskcreate.Request, error) {
-	req, err := decodeRequest(r)
-	if err != nil {
-		return taskcreate.Request{}, err
-	}
-	return req, nil
+func newBodyDecoder(r io.Reader) *bodyDecoder {
+	d := &bodyDecoder{dec: json.NewDecoder(r)}
+	d.dec.UseNumber() // so that 1e400 where an object belongs is a wrong type, not an overflow
+	return d
 }
 
-// decodeRequest is DecodeRequest returning, on error, what it decoded so far,
-// so the handler can log which organization and run a bad request was for.
-func decodeRequest(r io.Reader) (taskcreate.Request, error) {
-	d := bodyDecoder{dec: json.NewDecoder(r)}
-	d.dec.UseNumber() // so that 1e400 where an object belongs is a wrong type, not an overflow
-	d.body()
+// err is what decoding the body came to: nil, a *taskcreate.ValidationError
+// listing its problems, or the error of a reader that failed.
+func (d *bodyDecoder) err() error {
 	var syntax *json.SyntaxError
 	var netErr net.Error
 	switch msg := "could not be read"; {
 	case d.stop == nil || d.stop == errTooManyProblems:
 	case errors.As(d.stop, new(*http.MaxBytesError)):
-		return d.req, d.stop
+		return d.stop
 	case errors.Is(d.stop, os.ErrDeadlineExceeded) || errors.As(d.stop, &netErr) && netErr.Timeout(): // a stalled body
-		return d.req, fmt.Errorf("%w: %w", ErrRequestTimeout, d.stop)
+		return fmt.Errorf("%w: %w", ErrRequestTimeout, d.stop)
 	default:
 		if errors.As(d.stop, &syntax) {
 			msg = fmt.Sprintf("is not valid JSON: %v (at byte %d)", syntax, syntax.Offset)
@@ -62,9 +48,9 @@ func decodeRequest(r io.Reader) (taskcreate.Request, error) {
 			taskcreate.FieldError{Field: d.stopAt.String(), Code: CodeValidationError, Message: msg})
 	}
 	if len(d.problems) > 0 {
-		return d.req, &taskcreate.ValidationError{Fields: d.problems}
+		return &taskcreate.ValidationError{Fields: d.problems}
 	}
-	return d.req, nil
+	return nil
 }
 
 // jsonPath locates a value, formatted only for a problem: most pairs have none.
@@ -95,12 +81,6 @@ func (p jsonPath) String() string {
 
 // errTooManyProblems stops decoding once the list of problems is full.
 var errTooManyProblems = errors.New("taskhttp: too many problems")
-
-// The members of the body, in the order missing ones are listed, and of a perimeter item.
-var (
-	fieldNames = []string{"organizationId", "workflowRunId", "domains", "minConfidence", "perimeter"}
-	pairKeys   = []string{"variantId", "shopId"}
-)
 
 // bodyDecoder walks the body: Token for objects, arrays and keys, Decode for
 // other values, whose syntax and depth json.Decoder's own scanner checks.
@@ -170,8 +150,9 @@ func (d *bodyDecoder) wrongType(p jsonPath, want string, t json.Token) {
 }
 
 // object reads the members of the object at p, whose '{' is read: each of names
-// by value, which reports it present (not null); others and absent ones are listed.
-func (d *bodyDecoder) object(p jsonPath, names []string, value func(i int, at jsonPath) (present bool)) {
+// by value, which reports it present (not null); others, and absent ones of the
+// first required names, are listed.
+func (d *bodyDecoder) object(p jsonPath, names []string, required int, value func(i int, at jsonPath) (present bool)) {
 	var seen, present uint64 // bit i for names[i]
 	for d.more() {
 		key, _ := d.token(p).(string) // the decoder yields only strings as keys
@@ -194,7 +175,7 @@ func (d *bodyDecoder) object(p jsonPath, names []string, value func(i int, at js
 		}
 	}
 	d.token(p) // the closing brace
-	for i, name := range names {
+	for i, name := range names[:required] {
 		if present&(1<<i) == 0 {
 			d.add(p.member(name), CodeMissingRequiredField, "is required")
 		}
@@ -217,8 +198,9 @@ func (d *bodyDecoder) array(p jsonPath, want string, elem func(at jsonPath)) (pr
 	return true
 }
 
-// body decodes the whole body into d.req.
-func (d *bodyDecoder) body() {
+// body decodes the whole body, one object whose members are names, the first
+// required of them required, each decoded by field.
+func (d *bodyDecoder) body(names []string, required int, field func(i int, at jsonPath) (present bool)) {
 	root := jsonPath{index: -1}
 	switch t := d.token(root); {
 	case errors.Is(d.stop, io.EOF): // only spaces, or nothing
@@ -229,7 +211,7 @@ func (d *bodyDecoder) body() {
 		d.wrongType(root, "a JSON object", t)
 		return
 	}
-	d.object(root, fieldNames, d.field)
+	d.object(root, names, required, field)
 	if d.stop == nil {
 		switch _, err := d.dec.Token(); {
 		case errors.Is(err, io.EOF):
@@ -239,28 +221,6 @@ func (d *bodyDecoder) body() {
 			d.stop, d.stopAt = err, root
 		}
 	}
-}
-
-// field decodes the value of the top-level field at p.
-func (d *bodyDecoder) field(_ int, p jsonPath) (present bool) {
-	switch p.field {
-	case "organizationId":
-		d.req.OrganizationID, present = d.stringValue(p, true)
-	case "workflowRunId":
-		d.req.WorkflowRunID, present = d.stringValue(p, true)
-	case "domains":
-		d.req.Domains = []taskcreate.Domain{} // present and empty is not missing
-		present = d.array(p, "an array of strings", func(p jsonPath) {
-			s, _ := d.stringValue(p, false)
-			d.req.Domains = append(d.req.Domains, taskcreate.Domain(s))
-		})
-	case "minConfidence":
-		present = d.minConfidence(p)
-	case "perimeter":
-		d.req.Perimeter = []taskcreate.Pair{}
-		present = d.array(p, "an array of objects", d.pair)
-	}
-	return present
 }
 
 // stringValue reads a string at p, listing other types and invalid UTF-8.
@@ -282,33 +242,15 @@ func (d *bodyDecoder) stringValue(p jsonPath, nullable bool) (s string, present 
 	return s, true
 }
 
-func (d *bodyDecoder) minConfidence(p jsonPath) (present bool) {
+// boolValue reads an optional boolean at p: null is absent, false.
+func (d *bodyDecoder) boolValue(p jsonPath) (v, present bool) {
 	if !d.decode(p, &d.raw) || d.raw[0] == 'n' {
-		return false
+		return false, false
 	}
-	if kind := kindOf(d.raw[0]); kind != "a number" {
-		d.add(p, CodeValidationError, "must be a number, got %s", kind)
-	} else if f, err := strconv.ParseFloat(string(d.raw), 64); err != nil {
-		d.add(p, CodeValidationError, "must be a number between 0 and 1, got %.40s", d.raw)
-	} else {
-		d.req.MinConfidence = f
+	if kind := kindOf(d.raw[0]); kind != "a boolean" {
+		d.add(p, CodeValidationError, "must be a boolean, got %s", kind)
 	}
-	return true
-}
-
-// pair decodes the perimeter item at p and appends it.
-func (d *bodyDecoder) pair(p jsonPath) {
-	if t := d.token(p); t != json.Delim('{') {
-		d.wrongType(p, "an object", t)
-		return
-	}
-	var pair taskcreate.Pair
-	values := [...]*string{&pair.VariantID, &pair.ShopID} // in pairKeys' order
-	d.object(p, pairKeys, func(i int, at jsonPath) (present bool) {
-		*values[i], present = d.stringValue(at, true)
-		return present
-	})
-	d.req.Perimeter = append(d.req.Perimeter, pair)
+	return d.raw[0] == 't', true
 }
 
 // unquote decodes raw, a checked JSON string, and reports whether it is valid UTF-8

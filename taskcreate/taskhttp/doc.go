@@ -1,6 +1,7 @@
 // Package taskhttp serves taskcreate over HTTP: the endpoint
 // POST /api/data-platform/workflow-actions/task-create, reproduced exactly,
-// and the wire types and functions to rebuild it on any router.
+// the sweep endpoint POST /api/data-platform/workflow-actions/task-sweep,
+// and the wire types and functions to rebuild them on any router.
 //
 // NewHandler returns a net/http Handler that authenticates the caller with a
 // static bearer token, decodes the JSON body strictly, calls
@@ -19,13 +20,21 @@
 //	 "minConfidence": 0.6,
 //	 "perimeter": [{"variantId": "variant-uuid-1", "shopId": "shop-uuid-1"}]}
 //
-// Every field is required; null counts as missing, and a minConfidence of 0
-// is a value (it disables filtering). Field names match exactly. Unknown
+// Every field above is required; null counts as missing, and a minConfidence
+// of 0 is a value (it disables filtering). Three booleans are optional
+// (absent or null is false): "dryRun", "returnOutcomes" and "retireStale",
+// the options of taskcreate.Request. Field names match exactly. Unknown
 // fields, duplicate fields, values of the wrong JSON type, strings that are
 // not valid UTF-8 (raw bytes, or a \u escape of a lone surrogate: different
 // bytes must not become the same id), a body that is not one JSON object,
 // and data after the object are all rejected. The rules on the values
 // themselves are taskcreate's.
+//
+// NewSweepHandler serves Service.SweepRun the same way, at SweepPath, with
+// the body {"organizationId", "workflowRunId", "dryRun"?} and the answer
+// {"success": true, "data": {"dismissed": 2, "successCode":
+// "WORKFLOW_TASKS_SWEPT", "workflowRunId": "..."}} ("WORKFLOW_TASKS_PREVIEWED"
+// for a dry run).
 //
 // # Response
 //
@@ -35,6 +44,15 @@
 //	{"success": true,
 //	 "data": {"created": 2, "updated": 0, "suppressed": 0, "skipped": 0, "unmatched": 0,
 //	          "successCode": "WORKFLOW_TASKS_CREATED", "workflowRunId": "workflow-run-uuid-abc123"}}
+//
+// "successCode" is "WORKFLOW_TASKS_PREVIEWED" for a dry run. "retired" is
+// there when the request asked for retireStale, and "outcomes" when it
+// asked for returnOutcomes:
+//
+//	"outcomes": [{"domain": "restock", "shopId": "shop-uuid-1", "variantId": "variant-uuid-1",
+//	              "outcome": "created", "taskId": "0190f3a2-..."},
+//	             {"domain": "restock", "shopId": "shop-uuid-2", "variantId": "variant-uuid-2",
+//	              "outcome": "skipped", "taskId": "0190f3a1-...", "retired": true}]
 //
 // Failure:
 //

@@ -4,14 +4,18 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
 	"time"
 	"unicode"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/actionvector/tasks/taskcreate"
 )
@@ -49,24 +53,36 @@ type Options struct {
 // option is invalid: an empty token would let anyone in, so it is an error,
 // not a default.
 func NewHandler(svc *taskcreate.Service, opts Options) (http.Handler, error) {
+	return newHandler("NewHandler", svc, opts, createTasks)
+}
+
+// NewSweepHandler returns the handler of the sweep endpoint on svc
+// (SweepPath): Service.SweepRun behind the same token, limits and envelope
+// as NewHandler's.
+func NewSweepHandler(svc *taskcreate.Service, opts Options) (http.Handler, error) {
+	return newHandler("NewSweepHandler", svc, opts, sweepRun)
+}
+
+func newHandler(name string, svc *taskcreate.Service, opts Options, op operation) (http.Handler, error) {
 	switch {
 	case svc == nil:
-		return nil, errors.New("taskhttp: NewHandler: nil *taskcreate.Service")
+		return nil, fmt.Errorf("taskhttp: %s: nil *taskcreate.Service", name)
 	case strings.TrimSpace(opts.Token) == "":
-		return nil, errors.New("taskhttp: NewHandler: Options.Token is empty; refusing to serve without authentication")
+		return nil, fmt.Errorf("taskhttp: %s: Options.Token is empty; refusing to serve without authentication", name)
 	case strings.IndexFunc(opts.Token, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
 		// A header cannot carry such a token, so no caller could ever match it;
 		// usually a stray newline from the file the token was read from.
-		return nil, errors.New("taskhttp: NewHandler: Options.Token contains spaces or control characters")
+		return nil, fmt.Errorf("taskhttp: %s: Options.Token contains spaces or control characters", name)
 	case opts.MaxBodyBytes < 0:
-		return nil, fmt.Errorf("taskhttp: NewHandler: Options.MaxBodyBytes is negative (%d)", opts.MaxBodyBytes)
+		return nil, fmt.Errorf("taskhttp: %s: Options.MaxBodyBytes is negative (%d)", name, opts.MaxBodyBytes)
 	case opts.Timeout < 0:
-		return nil, fmt.Errorf("taskhttp: NewHandler: Options.Timeout is negative (%v)", opts.Timeout)
+		return nil, fmt.Errorf("taskhttp: %s: Options.Timeout is negative (%v)", name, opts.Timeout)
 	case opts.MaxConcurrentCalls < 0:
-		return nil, fmt.Errorf("taskhttp: NewHandler: Options.MaxConcurrentCalls is negative (%d)", opts.MaxConcurrentCalls)
+		return nil, fmt.Errorf("taskhttp: %s: Options.MaxConcurrentCalls is negative (%d)", name, opts.MaxConcurrentCalls)
 	}
 	h := &handler{
 		svc:       svc,
+		op:        op,
 		tokenHash: sha256.Sum256([]byte(opts.Token)),
 		maxBody:   opts.MaxBodyBytes,
 		timeout:   opts.Timeout,
@@ -81,8 +97,18 @@ func NewHandler(svc *taskcreate.Service, opts Options) (http.Handler, error) {
 	return h, nil
 }
 
+// operation is what an endpoint does with a request that passed the
+// checks: decode the body, call the service and, on success, write the
+// answer. It returns, even on error, what the log line should say of the
+// request and its result.
+type operation struct {
+	name string // the log line's message
+	run  func(ctx context.Context, svc *taskcreate.Service, body io.Reader, w http.ResponseWriter) ([]slog.Attr, error)
+}
+
 type handler struct {
 	svc       *taskcreate.Service
+	op        operation
 	tokenHash [sha256.Size]byte // compared instead of the token, so the comparison takes the same time whatever its length
 	maxBody   int64
 	timeout   time.Duration
@@ -92,45 +118,58 @@ type handler struct {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	req, res, err := h.serve(w, r)
+	attrs, err := h.serve(w, r)
 	status, code := http.StatusOK, ""
 	if err != nil {
 		status, code = writeError(w, err)
-	} else {
-		WriteResult(w, res)
 	}
+	annotateSpan(trace.SpanFromContext(r.Context()), status, code)
 	if h.logger != nil {
-		h.log(r, req, res, err, status, code, time.Since(start))
+		h.log(r, attrs, err, status, code, time.Since(start))
 	}
 }
 
-// serve checks and decodes the request and runs it. It returns what it
-// decoded, even on error, for the log.
-func (h *handler) serve(w http.ResponseWriter, r *http.Request) (taskcreate.Request, taskcreate.Result, error) {
+// annotateSpan tells the request's span, which the router or a middleware
+// started, what the handler answered: the status, and the errorCode of an
+// error. A server's span is an error only for a 5xx, as OpenTelemetry's
+// conventions for HTTP have it.
+func annotateSpan(span trace.Span, status int, code string) {
+	if !span.IsRecording() {
+		return
+	}
+	span.SetAttributes(attribute.Int("http.response.status_code", status))
+	if code == "" {
+		return
+	}
+	span.SetAttributes(taskcreate.AttrErrorCode.String(code))
+	if status >= http.StatusInternalServerError {
+		span.SetAttributes(attribute.String("error.type", code))
+		span.SetStatus(codes.Error, code)
+	}
+}
+
+// serve checks the request and runs the operation on it.
+func (h *handler) serve(w http.ResponseWriter, r *http.Request) ([]slog.Attr, error) {
 	if r.Method != http.MethodPost {
-		return taskcreate.Request{}, taskcreate.Result{}, ErrMethodNotAllowed
+		return nil, ErrMethodNotAllowed
 	}
 	if !h.authorized(r.Header) {
-		return taskcreate.Request{}, taskcreate.Result{}, ErrUnauthorized
+		return nil, ErrUnauthorized
 	}
 	if !isJSON(r.Header) {
-		return taskcreate.Request{}, taskcreate.Result{}, ErrUnsupportedMediaType
+		return nil, ErrUnsupportedMediaType
 	}
 	if r.ContentLength > h.maxBody {
 		// Known too large from the header: answer before reading any of it.
-		return taskcreate.Request{}, taskcreate.Result{}, &http.MaxBytesError{Limit: h.maxBody}
+		return nil, &http.MaxBytesError{Limit: h.maxBody}
 	}
 	if h.slots != nil {
 		select {
 		case h.slots <- struct{}{}:
 			defer func() { <-h.slots }()
 		default:
-			return taskcreate.Request{}, taskcreate.Result{}, ErrTooManyRequests
+			return nil, ErrTooManyRequests
 		}
-	}
-	req, err := decodeRequest(http.MaxBytesReader(w, r.Body, h.maxBody))
-	if err != nil {
-		return req, taskcreate.Result{}, err
 	}
 	ctx := r.Context()
 	if h.timeout > 0 {
@@ -138,8 +177,57 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) (taskcreate.Requ
 		ctx, cancel = context.WithTimeout(ctx, h.timeout)
 		defer cancel()
 	}
-	res, err := h.svc.CreateTasks(ctx, req)
-	return req, res, err
+	return h.op.run(ctx, h.svc, http.MaxBytesReader(w, r.Body, h.maxBody), w)
+}
+
+// createTasks is the operation of the task-create endpoint.
+var createTasks = operation{name: "task-create", run: func(ctx context.Context, svc *taskcreate.Service, body io.Reader, w http.ResponseWriter) ([]slog.Attr, error) {
+	req, err := decodeRequest(body)
+	attrs := idAttrs(req.OrganizationID, req.WorkflowRunID)
+	if req.Perimeter != nil {
+		attrs = append(attrs, slog.Int("pairs", len(req.Perimeter)))
+	}
+	if err != nil {
+		return attrs, err
+	}
+	res, err := svc.CreateTasks(ctx, req)
+	if err != nil {
+		return attrs, err
+	}
+	writeResult(w, res, req.RetireStale)
+	attrs = append(attrs, slog.Bool("dryRun", req.DryRun), slog.Int("created", res.Created), slog.Int("updated", res.Updated),
+		slog.Int("suppressed", res.Suppressed), slog.Int("skipped", res.Skipped), slog.Int("unmatched", res.Unmatched))
+	if req.RetireStale {
+		attrs = append(attrs, slog.Int("retired", res.Retired))
+	}
+	return attrs, nil
+}}
+
+// sweepRun is the operation of the sweep endpoint.
+var sweepRun = operation{name: "task-sweep", run: func(ctx context.Context, svc *taskcreate.Service, body io.Reader, w http.ResponseWriter) ([]slog.Attr, error) {
+	req, err := decodeSweepRequest(body)
+	attrs := idAttrs(req.OrganizationID, req.WorkflowRunID)
+	if err != nil {
+		return attrs, err
+	}
+	res, err := svc.SweepRun(ctx, req)
+	if err != nil {
+		return attrs, err
+	}
+	WriteSweepResult(w, res)
+	return append(attrs, slog.Bool("dryRun", req.DryRun), slog.Int("dismissed", res.Dismissed)), nil
+}}
+
+// idAttrs returns the log attributes of the ids a request gave.
+func idAttrs(organizationID, workflowRunID string) []slog.Attr {
+	var attrs []slog.Attr
+	if organizationID != "" {
+		attrs = append(attrs, slog.String("organizationId", truncate(organizationID)))
+	}
+	if workflowRunID != "" {
+		attrs = append(attrs, slog.String("workflowRunId", truncate(workflowRunID)))
+	}
+	return attrs
 }
 
 // authorized reports whether the request carries exactly one Authorization
@@ -181,30 +269,17 @@ func isJSON(header http.Header) bool {
 // validation, so they may be anything the caller sent.
 const maxLoggedBytes = taskcreate.MaxIDBytes
 
-func (h *handler) log(r *http.Request, req taskcreate.Request, res taskcreate.Result, err error, status int, code string, elapsed time.Duration) {
-	attrs := []slog.Attr{
+func (h *handler) log(r *http.Request, attrs []slog.Attr, err error, status int, code string, elapsed time.Duration) {
+	attrs = append([]slog.Attr{
 		slog.String("method", r.Method),
 		slog.Int("status", status),
 		slog.Duration("duration", elapsed),
-	}
-	if req.OrganizationID != "" {
-		attrs = append(attrs, slog.String("organizationId", truncate(req.OrganizationID)))
-	}
-	if req.WorkflowRunID != "" {
-		attrs = append(attrs, slog.String("workflowRunId", truncate(req.WorkflowRunID)))
-	}
-	if req.Perimeter != nil {
-		attrs = append(attrs, slog.Int("pairs", len(req.Perimeter)))
+	}, attrs...)
+	if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
 	level := slog.LevelInfo
-	if err == nil {
-		attrs = append(attrs,
-			slog.Int("created", res.Created),
-			slog.Int("updated", res.Updated),
-			slog.Int("suppressed", res.Suppressed),
-			slog.Int("skipped", res.Skipped),
-			slog.Int("unmatched", res.Unmatched))
-	} else {
+	if err != nil {
 		// The error's own text stays in the log: the client only gets the code.
 		attrs = append(attrs, slog.String("errorCode", code), slog.String("error", err.Error()))
 		level = slog.LevelWarn
@@ -212,7 +287,7 @@ func (h *handler) log(r *http.Request, req taskcreate.Request, res taskcreate.Re
 			level = slog.LevelError
 		}
 	}
-	h.logger.LogAttrs(r.Context(), level, "task-create", attrs...)
+	h.logger.LogAttrs(r.Context(), level, h.op.name, attrs...)
 }
 
 func truncate(s string) string {

@@ -163,7 +163,20 @@ func TestHandler(t *testing.T) {
 			wantFields: []string{"perimeter[0].shopId " + invalid}},
 
 		// 400: unknown and duplicate fields
-		{name: "unknown top-level field", body: body("dryRun", `true`), wantStatus: 400, wantCode: invalid, wantFields: []string{"dryRun " + invalid}},
+		{name: "unknown top-level field", body: body("simulate", `true`), wantStatus: 400, wantCode: invalid, wantFields: []string{"simulate " + invalid}},
+		{name: "dry run", body: body("dryRun", `true`), wantStatus: 200,
+			wantBody: strings.Replace(success(2, 0, 0, 0, 0), "WORKFLOW_TASKS_CREATED", "WORKFLOW_TASKS_PREVIEWED", 1)},
+		{name: "options false or null are absent", body: body("dryRun", `false`, "returnOutcomes", `null`, "retireStale", `false`), wantStatus: 200,
+			wantBody: success(2, 0, 0, 0, 0)},
+		{name: "retireStale asks for retired", body: body("retireStale", `true`), wantStatus: 200,
+			wantBody: `{"success":true,"data":{"created":2,"updated":0,"suppressed":0,"skipped":0,"unmatched":0,"successCode":"WORKFLOW_TASKS_CREATED","workflowRunId":"workflow-run-uuid-abc123","retired":0}}`},
+		{name: "returnOutcomes in a dry run", body: body("returnOutcomes", `true`, "dryRun", `true`), wantStatus: 200,
+			wantBody: `{"success":true,"data":{"created":2,"updated":0,"suppressed":0,"skipped":0,"unmatched":0,"successCode":"WORKFLOW_TASKS_PREVIEWED","workflowRunId":"workflow-run-uuid-abc123",` +
+				`"outcomes":[{"domain":"restock","shopId":"shop-uuid-1","variantId":"variant-uuid-1","outcome":"created"},{"domain":"restock","shopId":"shop-uuid-2","variantId":"variant-uuid-2","outcome":"created"}]}}`},
+		{name: "options of the wrong type", body: body("dryRun", `"yes"`, "returnOutcomes", `1`, "retireStale", `{}`), wantStatus: 400, wantCode: invalid,
+			wantFields: []string{"dryRun " + invalid, "returnOutcomes " + invalid, "retireStale " + invalid}},
+		{name: "duplicate option", body: strings.Replace(body("dryRun", `true`), "{", `{"dryRun":false,`, 1), wantStatus: 400, wantCode: invalid,
+			wantFields: []string{"dryRun " + invalid}},
 		{name: "field name in the wrong case", body: body("organizationId", "", "OrganizationId", `"`+seedOrg+`"`), wantStatus: 400, wantCode: invalid,
 			wantFields: []string{"OrganizationId " + invalid, "organizationId " + missing}},
 		{name: "unknown pair field", body: body("perimeter", `[{"shopId":"s","variantId":"v","shopID":"s"}]`), wantStatus: 400, wantCode: invalid,

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/google/uuid"
+
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -54,9 +56,16 @@ const (
 	msgTimeout        = "the request timed out; no task was written"
 )
 
-// WriteResult writes res as a 200 response in the success envelope.
+// WriteResult writes res as a 200 response in the success envelope. It
+// includes retired when res.Retired is not zero, and outcomes when
+// res.Outcomes is not nil; the handler includes retired whenever the
+// request asked for retireStale.
 func WriteResult(w http.ResponseWriter, res taskcreate.Result) {
-	writeJSON(w, http.StatusOK, Response{Success: true, Data: &ResponseData{
+	writeResult(w, res, res.Retired != 0)
+}
+
+func writeResult(w http.ResponseWriter, res taskcreate.Result, withRetired bool) {
+	data := &ResponseData{
 		Created:       res.Created,
 		Updated:       res.Updated,
 		Suppressed:    res.Suppressed,
@@ -64,7 +73,27 @@ func WriteResult(w http.ResponseWriter, res taskcreate.Result) {
 		Unmatched:     res.Unmatched,
 		SuccessCode:   res.SuccessCode,
 		WorkflowRunID: res.WorkflowRunID,
-	}})
+	}
+	if withRetired {
+		data.Retired = &res.Retired
+	}
+	if res.Outcomes != nil {
+		outcomes := make([]Outcome, len(res.Outcomes))
+		for i, o := range res.Outcomes {
+			outcomes[i] = Outcome{Domain: o.Domain, ShopID: o.ShopID, VariantID: o.VariantID, Outcome: string(o.Outcome), Retired: o.Retired}
+			if o.TaskID != uuid.Nil {
+				outcomes[i].TaskID = o.TaskID.String()
+			}
+		}
+		data.Outcomes = &outcomes
+	}
+	writeJSON(w, http.StatusOK, Response{Success: true, Data: data})
+}
+
+// WriteSweepResult writes res as a 200 response in the success envelope.
+func WriteSweepResult(w http.ResponseWriter, res taskcreate.SweepResult) {
+	writeJSON(w, http.StatusOK, SweepResponse{Success: true, Data: &SweepResponseData{
+		Dismissed: res.Dismissed, SuccessCode: res.SuccessCode, WorkflowRunID: res.WorkflowRunID}})
 }
 
 // WriteError writes err as an error response: the status, errorCode and
@@ -142,23 +171,17 @@ func errorResponse(err error) (int, Response, http.Header) {
 // errorCode is MISSING_REQUIRED_FIELD only when every problem is a missing
 // field.
 func validationResponse(invalid *taskcreate.ValidationError) Response {
-	r := Response{Error: invalid.Summary(), ErrorCode: CodeMissingRequiredField, FieldErrors: make([]FieldError, len(invalid.Fields))}
+	r := Response{Error: invalid.Summary(), ErrorCode: invalid.Code(), FieldErrors: make([]FieldError, len(invalid.Fields))}
 	for i, f := range invalid.Fields {
 		r.FieldErrors[i] = FieldError{Field: f.Field, Code: f.Code, Message: f.Message}
-		if f.Code != CodeMissingRequiredField {
-			r.ErrorCode = CodeValidationError
-		}
-	}
-	if len(invalid.Fields) == 0 {
-		r.ErrorCode = CodeValidationError
 	}
 	return r
 }
 
-func writeJSON(w http.ResponseWriter, status int, body Response) {
+func writeJSON(w http.ResponseWriter, status int, body any) {
 	data, err := json.Marshal(body)
 	if err != nil {
-		// Response holds only strings, ints and bools: Marshal cannot fail.
+		// The envelopes hold only strings, ints and bools: Marshal cannot fail.
 		panic(err)
 	}
 	h := w.Header()

@@ -3,6 +3,7 @@ package taskhttp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -45,6 +46,11 @@ type storeFunc func(ctx context.Context, b *taskcreate.Batch) (taskcreate.Outcom
 
 func (f storeFunc) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
 	return f(ctx, b)
+}
+
+// SweepTasks fails: the stores made of a function serve CreateTasks only.
+func (f storeFunc) SweepTasks(context.Context, *taskcreate.Sweep) (int, error) {
+	return 0, errors.New("storeFunc: no sweep")
 }
 
 // unmatchedStore answers every candidate as unmatched without a database.

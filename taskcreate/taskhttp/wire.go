@@ -14,6 +14,9 @@ type RequestBody struct {
 	Domains        []taskcreate.Domain `json:"domains"`
 	MinConfidence  float64             `json:"minConfidence"`
 	Perimeter      []Pair              `json:"perimeter"`
+	DryRun         bool                `json:"dryRun,omitempty"`
+	ReturnOutcomes bool                `json:"returnOutcomes,omitempty"`
+	RetireStale    bool                `json:"retireStale,omitempty"`
 }
 
 // Pair is one position of a perimeter on the wire.
@@ -31,6 +34,9 @@ func NewRequestBody(req taskcreate.Request) RequestBody {
 		Domains:        append([]taskcreate.Domain{}, req.Domains...),
 		MinConfidence:  req.MinConfidence,
 		Perimeter:      make([]Pair, len(req.Perimeter)),
+		DryRun:         req.DryRun,
+		ReturnOutcomes: req.ReturnOutcomes,
+		RetireStale:    req.RetireStale,
 	}
 	for i, p := range req.Perimeter {
 		b.Perimeter[i] = Pair{VariantID: p.VariantID, ShopID: p.ShopID}
@@ -55,6 +61,48 @@ type ResponseData struct {
 	Suppressed    int    `json:"suppressed"`
 	Skipped       int    `json:"skipped"`
 	Unmatched     int    `json:"unmatched"`
+	SuccessCode   string `json:"successCode"`
+	WorkflowRunID string `json:"workflowRunId"`
+	// Retired is there when the request asked for retireStale.
+	Retired *int `json:"retired,omitempty"`
+	// Outcomes is there when the request asked for returnOutcomes.
+	Outcomes *[]Outcome `json:"outcomes,omitempty"`
+}
+
+// Outcome is what a call did with one candidate, on the wire: outcome is
+// one of "created", "updated", "suppressed", "skipped", "unmatched"; taskId
+// is there when a task was created, updated or retired (a dry run has none
+// for a task it would create); retired is there, true, when the
+// candidate's OPEN task was retired.
+type Outcome struct {
+	Domain    taskcreate.Domain `json:"domain"`
+	ShopID    string            `json:"shopId"`
+	VariantID string            `json:"variantId"`
+	Outcome   string            `json:"outcome"`
+	TaskID    string            `json:"taskId,omitempty"`
+	Retired   bool              `json:"retired,omitempty"`
+}
+
+// SweepPath is the canonical path of the sweep endpoint.
+const SweepPath = "/api/data-platform/workflow-actions/task-sweep"
+
+// SweepRequestBody is the JSON body of a sweep request.
+type SweepRequestBody struct {
+	OrganizationID string `json:"organizationId"`
+	WorkflowRunID  string `json:"workflowRunId"`
+	DryRun         bool   `json:"dryRun,omitempty"`
+}
+
+// SweepResponse is the envelope of a successful sweep; failures use
+// Response.
+type SweepResponse struct {
+	Success bool               `json:"success"`
+	Data    *SweepResponseData `json:"data"`
+}
+
+// SweepResponseData is the result of a successful sweep on the wire.
+type SweepResponseData struct {
+	Dismissed     int    `json:"dismissed"`
 	SuccessCode   string `json:"successCode"`
 	WorkflowRunID string `json:"workflowRunId"`
 }

@@ -1,15 +1,17 @@
 -- One chunk of pairs: classify every candidate that has an action vector at
 -- its domain's latest date. ?1 organization, ?2 min confidence, ?3 domains
 -- (JSON array, in batch order), ?4 the chunk's pairs (JSON array of [shop,
--- variant]), ?5 place of the chunk's first pair, ?6 pairs in the batch.
+-- variant]), ?5 place of the chunk's first pair, ?6 pairs in the batch, ?7
+-- whether every candidate keeps a row (the call lists its outcomes).
 --
 -- Pairs are looked up in primary-key order, (variant, shop), one range scan
 -- each for all domains from the earliest of their latest dates; CROSS JOIN
 -- keeps SQLite to that order. An eligible candidate gets a row of its own;
--- the others only add one to the tally of their outcome, so the table
--- stays the size of what is written.
+-- unless ?7, the others only add one to the tally of their outcome, so the
+-- table stays the size of what is written. Only eligible rows keep their
+-- evidence, the one wide column.
 INSERT INTO temp.actionvector_task_candidate
-SELECT CASE outcome WHEN 2 THEN ord ELSE -1 - outcome END, domain, shop_id, variant_id, snapshot_date,
+SELECT CASE WHEN outcome = 2 OR ?7 THEN ord ELSE -1 - outcome END, outcome, domain, shop_id, variant_id, snapshot_date,
        recommended_qty, recommended_discount_pct, confidence, CASE outcome WHEN 2 THEN evidence END, 1
 FROM (
     WITH latest(domain, di, snapshot_date) AS MATERIALIZED (

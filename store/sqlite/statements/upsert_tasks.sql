@@ -8,7 +8,7 @@ SELECT substr(?5, ord * 16 + 1, 16), ?1, 'ACTION_VECTOR', domain, shop_id, varia
        ?3, snapshot_date, recommended_qty, recommended_discount_pct,
        confidence, evidence, ?4, ?4
 FROM temp.actionvector_task_candidate
-WHERE ord >= 0
+WHERE ord >= 0 AND outcome = 2
 ORDER BY ord
 ON CONFLICT (organization_id, domain, shop_id, variant_id)
     WHERE source_type = 'ACTION_VECTOR' AND status IN ('OPEN', 'IN_PROGRESS')
