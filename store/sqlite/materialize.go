@@ -84,18 +84,24 @@ func (s *Store) materialize(ctx context.Context, q sqldb.Querier, c *call) (out 
 			return out, s.wrapErr("upsert tasks", err)
 		}
 	}
-	var eligible, withOpenTask, created int
-	if err := on(q, "SELECT", "tasks", b.Len()).QueryRowContext(ctx, countOutcomes, c.ids, b.OrganizationID).
-		Scan(&out.Suppressed, &out.Skipped, &eligible, &withOpenTask, &created); err != nil {
+	var eligible, counted int
+	count, args := countOutcomes, []any{c.ids}
+	if b.DryRun {
+		count, args = countPreview, []any{b.OrganizationID}
+	}
+	if err := on(q, "SELECT", "tasks", b.Len()).QueryRowContext(ctx, count, args...).
+		Scan(&out.Suppressed, &out.Skipped, &eligible, &counted); err != nil {
 		return out, s.wrapErr("count outcomes", err)
 	}
 	switch {
 	case b.DryRun:
-		out.Created, out.Updated = eligible-withOpenTask, withOpenTask
-	case written != int64(eligible) || withOpenTask != eligible:
-		return out, fmt.Errorf("sqlite: upsert wrote %d tasks, %d open, for %d eligible candidates", written, withOpenTask, eligible)
+		// counted: the eligible candidates with an open task to update.
+		out.Created, out.Updated = eligible-counted, counted
+	case written != int64(eligible):
+		return out, fmt.Errorf("sqlite: upsert wrote %d tasks for %d eligible candidates", written, eligible)
 	default:
-		out.Created, out.Updated = created, eligible-created
+		// counted: the tasks that kept the id proposed for them.
+		out.Created, out.Updated = counted, eligible-counted
 	}
 	out.Unmatched = b.Len() - out.Suppressed - out.Skipped - eligible
 	var retired []taskcreate.CandidateResult

@@ -18,6 +18,7 @@ var (
 	classifyCandidates = mustRead("statements/classify_candidates.sql")
 	upsertTasks        = mustRead("statements/upsert_tasks.sql")
 	countOutcomes      = mustRead("statements/count_outcomes.sql")
+	countPreview       = mustRead("statements/count_preview.sql")
 	listOutcomes       = mustRead("statements/list_outcomes.sql")
 	retireStale        = mustRead("statements/retire_stale.sql")
 	openTasks          = mustRead("statements/open_tasks.sql")
