@@ -136,6 +136,26 @@ type CandidateResult struct {
 	Retired bool
 }
 
+// MarkRetired completes a store's list of candidates with the tasks it
+// retired: a listed candidate gets its retired task, and a retired one
+// that is not listed, having no action vector, joins the list as
+// unmatched. It returns the list, grown as append grows it.
+func MarkRetired(listed, retired []CandidateResult) []CandidateResult {
+	at := make(map[int]int, len(listed)) // place in the batch -> index in listed
+	for i, r := range listed {
+		at[r.Index] = i
+	}
+	for _, r := range retired {
+		if i, ok := at[r.Index]; ok {
+			listed[i].TaskID, listed[i].Retired = r.TaskID, true
+		} else {
+			r.Outcome = OutcomeUnmatched
+			listed = append(listed, r)
+		}
+	}
+	return listed
+}
+
 // outcomeCounts are the counts of an Outcome, which can be compared.
 type outcomeCounts struct{ created, updated, suppressed, skipped, unmatched, retired int }
 

@@ -367,3 +367,19 @@ func TestSweepRun(t *testing.T) {
 	assert.Equal(t, []string{"organizationId", "workflowRunId"}, []string{invalid.Fields[0].Field, invalid.Fields[1].Field})
 	assert.Equal(t, calls, store.calls.Load(), "an invalid sweep never reaches the store")
 }
+
+func TestMarkRetired(t *testing.T) {
+	listed := []taskcreate.CandidateResult{
+		{Index: 0, Outcome: taskcreate.OutcomeSuppressed},
+		{Index: 2, Outcome: taskcreate.OutcomeUpdated, TaskID: uuid.MustParse("00000000-0000-7000-8000-000000000002")},
+	}
+	retired := []taskcreate.CandidateResult{
+		{Index: 0, TaskID: uuid.MustParse("00000000-0000-7000-8000-000000000001"), Retired: true},
+		{Index: 5, TaskID: uuid.MustParse("00000000-0000-7000-8000-000000000005"), Retired: true},
+	}
+	assert.Equal(t, []taskcreate.CandidateResult{
+		{Index: 0, Outcome: taskcreate.OutcomeSuppressed, TaskID: retired[0].TaskID, Retired: true},
+		{Index: 2, Outcome: taskcreate.OutcomeUpdated, TaskID: listed[1].TaskID},
+		{Index: 5, Outcome: taskcreate.OutcomeUnmatched, TaskID: retired[1].TaskID, Retired: true},
+	}, taskcreate.MarkRetired(listed, retired))
+}

@@ -243,7 +243,6 @@ func (s *Store) preview(ctx context.Context, q sqldb.Querier, b *taskcreate.Batc
 // preview.sql, run after them, and the retired ones from retire_stale.sql.
 func written(b *taskcreate.Batch, listed []previewRow, retired []taskcreate.CandidateResult) []taskcreate.CandidateResult {
 	out := make([]taskcreate.CandidateResult, 0, len(listed)+len(retired))
-	byIndex := make(map[int]int, len(listed))
 	for _, c := range listed {
 		r := c.CandidateResult
 		switch {
@@ -255,18 +254,9 @@ func written(b *taskcreate.Batch, listed []previewRow, retired []taskcreate.Cand
 		if r.Outcome == taskcreate.OutcomeUnmatched {
 			continue // listed for an OPEN task, which a call retires or keeps: see retired
 		}
-		byIndex[r.Index] = len(out)
 		out = append(out, r)
 	}
-	for _, r := range retired {
-		if i, ok := byIndex[r.Index]; ok {
-			out[i].TaskID, out[i].Retired = r.TaskID, true
-		} else {
-			r.Outcome = taskcreate.OutcomeUnmatched
-			out = append(out, r)
-		}
-	}
-	return out
+	return taskcreate.MarkRetired(out, retired)
 }
 
 // countListed counts the candidates of a dry run's list; those it leaves

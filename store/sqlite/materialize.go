@@ -161,9 +161,7 @@ func (s *Store) listOutcomes(ctx context.Context, q sqldb.Querier, c *call, reti
 	if err != nil {
 		return nil, s.wrapErr("list outcomes", err)
 	}
-	byOrd := make(map[int]int, len(rows)) // place in the batch -> index in rows
 	for i, r := range rows {
-		byOrd[r.Index] = i
 		switch {
 		case r.Outcome != taskcreate.OutcomeUpdated: // suppressed or skipped: no task of theirs is written
 			rows[i].TaskID = uuid.Nil
@@ -173,15 +171,7 @@ func (s *Store) listOutcomes(ctx context.Context, q sqldb.Querier, c *call, reti
 			rows[i].Outcome = taskcreate.OutcomeCreated
 		}
 	}
-	for _, r := range retired {
-		if i, ok := byOrd[r.Index]; ok {
-			rows[i].TaskID, rows[i].Retired = r.TaskID, true
-		} else {
-			r.Outcome = taskcreate.OutcomeUnmatched
-			rows = append(rows, r)
-		}
-	}
-	return rows, nil
+	return taskcreate.MarkRetired(rows, retired), nil
 }
 
 // candidatePlaces maps the key of each candidate of b to its place.
