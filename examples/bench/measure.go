@@ -48,7 +48,8 @@ type floors interface {
 	ClearF1(ctx context.Context) error
 	LoadF1(ctx context.Context) error // F1: client to unindexed table
 	ClearF3(ctx context.Context) error
-	UpsertF3(ctx context.Context) error // F3: staging table to indexed table, server-side
+	UpsertF3(ctx context.Context, runID string) error                       // F3: staging table to indexed table, server-side, as a call of runID
+	CountF3(ctx context.Context, runID string) (rows, ofRun int, err error) // the rows of the F3 table, and those of runID
 }
 
 // seedChunk bounds the rows held in memory while seeding.
@@ -174,11 +175,20 @@ func measure(ctx context.Context, cfg config, db database) (*report, error) {
 		return nil, fmt.Errorf("F1: %w", err)
 	}
 	progress("F3: server-side upsert into an empty table, then onto the full one")
-	if r.f3Empty, err = timeRuns(ctx, db, cfg.reps, fl.ClearF3, ignoreRun(fl.UpsertF3)); err != nil {
+	// Each repetition writes the rows as a run of its own, so that onto the
+	// full table every row changes its run, as an update call's rows do.
+	f3Run := func(run string) string { return "bench-f3-" + run }
+	upsertF3 := func(ctx context.Context, run string) error { return fl.UpsertF3(ctx, f3Run(run)) }
+	if r.f3Empty, err = timeRuns(ctx, db, cfg.reps, fl.ClearF3, upsertF3); err != nil {
 		return nil, fmt.Errorf("F3 into an empty table: %w", err)
 	}
-	if r.f3Full, err = timeRuns(ctx, db, cfg.reps, nil, ignoreRun(fl.UpsertF3)); err != nil {
+	if r.f3Full, err = timeRuns(ctx, db, cfg.reps, nil, upsertF3); err != nil {
 		return nil, fmt.Errorf("F3 onto the full table: %w", err)
+	}
+	if rows, ofRun, err := fl.CountF3(ctx, f3Run(runName(cfg.reps))); err != nil {
+		return nil, fmt.Errorf("F3: %w", err)
+	} else if rows != r.f1Rows || ofRun != rows {
+		return nil, fmt.Errorf("F3 onto the full table left %d rows, %d of its last run; want %d, all of it", rows, ofRun, r.f1Rows)
 	}
 	progress("F_R: server-side read of the perimeter's latest action vectors")
 	if r.fr, err = timeRuns(ctx, db, cfg.reps, nil, func(ctx context.Context, _ string) error {

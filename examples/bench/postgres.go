@@ -45,6 +45,16 @@ const (
 const taskColumns = `id, organization_id, source_type, domain, shop_id, variant_id, status, priority, workflow_run_id,
 	snapshot_date, recommended_qty, recommended_discount_pct, confidence, evidence, created_at, updated_at`
 
+// stagedAsRun is the select list of F3 over the staging table: the staged
+// rows as a call of another run writes them, with the run and updated_at
+// given as the SQL expressions run and now. Onto the full table every row
+// then changes its run and its time, as an update call's rows do, and not
+// only rewrites the values it holds.
+func stagedAsRun(run, now string) string {
+	return `id, organization_id, source_type, domain, shop_id, variant_id, status, priority, ` + run + `,
+	snapshot_date, recommended_qty, recommended_discount_pct, confidence, evidence, created_at, ` + now
+}
+
 // openKeyConflict is the adapter's conflict target and refresh, shared by
 // the F3 floor and the naive baseline on both databases: every column of
 // the recommendation, the run and updated_at take the new row's values.
@@ -324,11 +334,18 @@ func (f *pgFloors) LoadF1(ctx context.Context) error {
 	})
 }
 
+func (f *pgFloors) CountF3(ctx context.Context, runID string) (rows, ofRun int, err error) {
+	err = f.d.DB().QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE workflow_run_id = $1) FROM `+f.d.table(pgF3),
+		runID).Scan(&rows, &ofRun)
+	return rows, ofRun, err
+}
+
 func (f *pgFloors) ClearF3(ctx context.Context) error {
 	return f.d.exec(ctx, `TRUNCATE `+f.d.table(pgF3))
 }
 
-func (f *pgFloors) UpsertF3(ctx context.Context) error {
+func (f *pgFloors) UpsertF3(ctx context.Context, runID string) error {
 	return f.d.exec(ctx, `INSERT INTO `+f.d.table(pgF3)+` (`+taskColumns+`)
-		SELECT `+taskColumns+` FROM `+f.d.table(pgStaging)+openKeyConflict)
+		SELECT `+stagedAsRun("$1::text", "$2::timestamptz")+` FROM `+f.d.table(pgStaging)+openKeyConflict,
+		runID, time.Now())
 }

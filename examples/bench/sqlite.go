@@ -118,11 +118,14 @@ func (d *sqliteDatabase) Naive() naiveSQL {
 			VALUES (?1, ?2, 'ACTION_VECTOR', ?3, ?4, ?5, 'OPEN', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)` +
 			openKeyConflict + `
 			RETURNING id`,
-		// The adapter's timestamp format: fixed width, UTC, microseconds.
-		now: func(t time.Time) any { return t.Format("2006-01-02T15:04:05.000000Z") },
+		now: sqliteTimestamp,
 		id:  func(id uuid.UUID) any { return id[:] },
 	}
 }
+
+// sqliteTimestamp is t in the adapter's timestamp format: fixed width, UTC,
+// microseconds.
+func sqliteTimestamp(t time.Time) any { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
 
 // Floors stages the rows of the tasks table in key order, creates the
 // floor tables, reads the rows into memory for F1, and stages the
@@ -327,12 +330,19 @@ func insertRows(ctx context.Context, tx *sql.Tx, table string, rows [][]any, per
 	return nil
 }
 
+func (f *sqliteFloors) CountF3(ctx context.Context, runID string) (rows, ofRun int, err error) {
+	err = f.d.DB().QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE workflow_run_id = ?1) FROM `+sqliteF3,
+		runID).Scan(&rows, &ofRun)
+	return rows, ofRun, err
+}
+
 func (f *sqliteFloors) ClearF3(ctx context.Context) error {
 	return f.d.exec(ctx, `DELETE FROM `+sqliteF3)
 }
 
 // UpsertF3 needs WHERE true: SQLite's rule for INSERT ... SELECT ... ON CONFLICT.
-func (f *sqliteFloors) UpsertF3(ctx context.Context) error {
+func (f *sqliteFloors) UpsertF3(ctx context.Context, runID string) error {
 	return f.d.exec(ctx, `INSERT INTO `+sqliteF3+` (`+taskColumns+`)
-		SELECT `+taskColumns+` FROM `+sqliteStaging+` WHERE true`+openKeyConflict)
+		SELECT `+stagedAsRun("?1", "?2")+` FROM `+sqliteStaging+` WHERE true`+openKeyConflict,
+		runID, sqliteTimestamp(time.Now()))
 }
