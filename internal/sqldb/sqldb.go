@@ -102,6 +102,11 @@ func InTx(ctx context.Context, h Handle, dialect Dialect, fn func(q Querier) err
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, dialect.Begin); err != nil {
+		// A driver may report the cancellation of a BEGIN that did open
+		// the transaction (modernc.org/sqlite reports ctx.Err() whenever
+		// ctx ended during the statement): end it, or the connection goes
+		// back to the pool inside it.
+		rollback(conn, dialect.RollbackHarmless)
 		return dialect.Wrap("begin", err)
 	}
 	defer func() {
@@ -121,9 +126,10 @@ func InTx(ctx context.Context, h Handle, dialect Dialect, fn func(q Querier) err
 	return nil
 }
 
-// rollback ends a failed transaction even when the caller's context is
-// done. A connection that cannot roll back is discarded rather than
-// returned to the pool with a transaction open.
+// rollback ends a failed transaction, or one a failed BEGIN may have
+// opened, even when the caller's context is done. A connection that cannot
+// roll back is discarded rather than returned to the pool with a
+// transaction open.
 func rollback(conn *sql.Conn, harmless func(error) bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

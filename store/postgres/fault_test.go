@@ -92,6 +92,8 @@ func TestMaterializeFailuresComeBackWrappedAndRolledBack(t *testing.T) {
 	}{
 		{"begin", func(mock sqlmock.Sqlmock) {
 			mock.ExpectExec(beginSQL).WillReturnError(boom)
+			// A failed BEGIN may still have opened the transaction.
+			mock.ExpectExec(rollbackSQL).WillReturnResult(sqlmock.NewResult(0, 0))
 		}},
 		{"first chunk", func(mock sqlmock.Sqlmock) {
 			mock.ExpectExec(beginSQL).WillReturnResult(sqlmock.NewResult(0, 0))
