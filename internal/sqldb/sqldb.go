@@ -7,7 +7,11 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
+	"math/rand/v2"
 	"time"
+
+	"github.com/actionvector/tasks/taskcreate"
 )
 
 // Querier is what statements run on: a pool, a connection or a transaction.
@@ -155,4 +159,28 @@ func Collect[T any](ctx context.Context, q Querier, scan func(*sql.Rows) (T, err
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// Retry runs op until it succeeds or fails for good: at most 5 times while
+// its error is transient (taskcreate.ErrTransient) and ctx is live, after a
+// jittered backoff doubling from 20ms. It serves the store methods a
+// service does not retry, such as SetTaskStatus, which a deadlock or a busy
+// database may fail once.
+func Retry(ctx context.Context, op func() error) error {
+	const attempts = 5
+	backoff := 20 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := op()
+		if err == nil || attempt >= attempts || !errors.Is(err, taskcreate.ErrTransient) || ctx.Err() != nil {
+			return err
+		}
+		t := time.NewTimer(rand.N(backoff + 1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		backoff *= 2
+	}
 }

@@ -26,18 +26,21 @@
 // one read-only statement per chunk. The SQL reads no system column, takes
 // no session-level lock and uses no MERGE.
 //
-// WithCitus is the distributed layout on Citus: both tables distributed by
-// organization_id and co-located, and every statement of a call routed to
-// the one worker that holds the organization, two per chunk (an upsert,
-// then a count) since Citus cannot route an INSERT inside a CTE, and one
-// more for each of RetireStale's lock and retirement and ReturnOutcomes'
-// list.
+// On a Citus coordinator the store takes the distributed layout, found by
+// Migrate (the citus extension) or at the first call (distributed tables),
+// or required by WithCitus: both tables distributed by organization_id and
+// co-located, and every statement of a call routed to the one worker that
+// holds the organization, two per chunk (an upsert, then a count) since
+// Citus cannot route an INSERT inside a CTE, and one more for each of
+// RetireStale's lock and retirement and ReturnOutcomes' list.
 //
 // The transaction is explicit, though one statement would be atomic on its
 // own, so that a call cancelled while its statement runs never commits:
 // COMMIT is sent only once the work is done and the context still live, and
-// then runs to its end. When the connection is lost during COMMIT the error
-// matches taskcreate.ErrOutcomeUnknown.
+// then runs to its end. A COMMIT error that does not prove a rollback (only
+// SQLSTATE classes 40 and 23 do) matches taskcreate.ErrOutcomeUnknown: a
+// connection lost during COMMIT, a server shutting down, a Citus
+// coordinator that lost a committing worker.
 //
 // Serialization failures (40001), deadlocks (40P01), a server out of
 // connections (53300) and connections lost before COMMIT are marked

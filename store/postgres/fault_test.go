@@ -48,6 +48,7 @@ const (
 	listTasksSQL    = `SELECT id, domain, shop_id, variant_id, status`
 	setStatusSQL    = `UPDATE "tasks"\s+SET status`
 	regclassSQL     = `SELECT to_regclass`
+	citusSQL        = `SELECT EXISTS \(SELECT FROM pg_extension WHERE extname = 'citus'\)`
 	beginSQL        = `^BEGIN$`
 	commitSQL       = `^COMMIT$`
 	rollbackSQL     = `^ROLLBACK$`
@@ -65,6 +66,12 @@ func request() taskcreate.Request {
 	}
 }
 
+// expectPlainServer expects the question a Store asks once, at its first
+// call or in Migrate: is this a Citus database? Here it is not.
+func expectPlainServer(mock sqlmock.Sqlmock) {
+	mock.ExpectQuery(citusSQL).WillReturnRows(sqlmock.NewRows([]string{"exists"}).AddRow(false))
+}
+
 // outcomeRow is the answer of one chunk: every candidate eligible and created.
 func outcomeRow(candidates int) *sqlmock.Rows {
 	return sqlmock.NewRows([]string{"unmatched", "suppressed", "skipped", "eligible", "written", "created", "retired"}).
@@ -74,6 +81,7 @@ func outcomeRow(candidates int) *sqlmock.Rows {
 func TestMaterializeIsOneStatementInATransactionWhenTheBatchFits(t *testing.T) {
 	db, mock := newMock(t)
 	mock.ExpectExec(beginSQL).WillReturnResult(sqlmock.NewResult(0, 0))
+	expectPlainServer(mock)
 	mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(4))
 	mock.ExpectExec(commitSQL).WillReturnResult(sqlmock.NewResult(0, 0))
 
@@ -97,17 +105,20 @@ func TestMaterializeFailuresComeBackWrappedAndRolledBack(t *testing.T) {
 		}},
 		{"first chunk", func(mock sqlmock.Sqlmock) {
 			mock.ExpectExec(beginSQL).WillReturnResult(sqlmock.NewResult(0, 0))
+			expectPlainServer(mock)
 			mock.ExpectQuery(materializeSQL).WillReturnError(boom)
 			mock.ExpectExec(rollbackSQL).WillReturnResult(sqlmock.NewResult(0, 0))
 		}},
 		{"second chunk", func(mock sqlmock.Sqlmock) {
 			mock.ExpectExec(beginSQL).WillReturnResult(sqlmock.NewResult(0, 0))
+			expectPlainServer(mock)
 			mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(2))
 			mock.ExpectQuery(materializeSQL).WillReturnError(boom)
 			mock.ExpectExec(rollbackSQL).WillReturnResult(sqlmock.NewResult(0, 0))
 		}},
 		{"reading the counts", func(mock sqlmock.Sqlmock) {
 			mock.ExpectExec(beginSQL).WillReturnResult(sqlmock.NewResult(0, 0))
+			expectPlainServer(mock)
 			mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(2).RowError(0, boom))
 			mock.ExpectExec(rollbackSQL).WillReturnResult(sqlmock.NewResult(0, 0))
 		}},
@@ -129,6 +140,7 @@ func TestMaterializeFailuresComeBackWrappedAndRolledBack(t *testing.T) {
 func TestMaterializeRejectsAnInconsistentAnswer(t *testing.T) {
 	db, mock := newMock(t)
 	mock.ExpectExec(beginSQL).WillReturnResult(sqlmock.NewResult(0, 0))
+	expectPlainServer(mock)
 	mock.ExpectQuery(materializeSQL).WillReturnRows(
 		sqlmock.NewRows([]string{"unmatched", "suppressed", "skipped", "eligible", "written", "created", "retired"}).AddRow(0, 0, 0, 4, 3, 3, 0))
 	mock.ExpectExec(rollbackSQL).WillReturnResult(sqlmock.NewResult(0, 0))
@@ -148,6 +160,7 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 		t.Run(conflict.Error(), func(t *testing.T) {
 			db, mock := newMock(t)
 			mock.ExpectExec(beginSQL).WillReturnResult(sqlmock.NewResult(0, 0))
+			expectPlainServer(mock)
 			mock.ExpectQuery(materializeSQL).WillReturnError(conflict)
 			mock.ExpectExec(rollbackSQL).WillReturnResult(sqlmock.NewResult(0, 0))
 			mock.ExpectExec(beginSQL).WillReturnResult(sqlmock.NewResult(0, 0))
@@ -163,6 +176,7 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 func TestPermanentErrorsReachThePgError(t *testing.T) {
 	db, mock := newMock(t)
 	mock.ExpectExec(beginSQL).WillReturnResult(sqlmock.NewResult(0, 0))
+	expectPlainServer(mock)
 	mock.ExpectQuery(materializeSQL).WillReturnError(&pgconn.PgError{Code: "42P01", Message: `relation "tasks" does not exist`})
 	mock.ExpectExec(rollbackSQL).WillReturnResult(sqlmock.NewResult(0, 0))
 	_, err := taskcreate.New(postgres.New(db)).CreateTasks(t.Context(), request())
@@ -175,6 +189,7 @@ func TestPermanentErrorsReachThePgError(t *testing.T) {
 func TestCallerTransactionIsNeitherCommittedNorRetried(t *testing.T) {
 	db, mock := newMock(t)
 	mock.ExpectBegin()
+	expectPlainServer(mock)
 	mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(2))
 	mock.ExpectQuery(materializeSQL).WillReturnError(&pgconn.PgError{Code: "40001"})
 	mock.ExpectRollback()
@@ -219,13 +234,19 @@ func TestOtherStatementFailuresComeBackWrapped(t *testing.T) {
 			func(ctx context.Context, s *postgres.Store) error {
 				return s.SetTaskStatus(ctx, "org", uuid.New(), taskcreate.StatusDone)
 			}},
-		{"migrate: action-vector check", func(mock sqlmock.Sqlmock) { mock.ExpectQuery(regclassSQL).WillReturnError(boom) },
+		{"migrate: Citus check", func(mock sqlmock.Sqlmock) { mock.ExpectQuery(citusSQL).WillReturnError(boom) },
 			func(ctx context.Context, s *postgres.Store) error { return s.Migrate(ctx) }},
+		{"migrate: action-vector check", func(mock sqlmock.Sqlmock) {
+			expectPlainServer(mock)
+			mock.ExpectQuery(regclassSQL).WillReturnError(boom)
+		}, func(ctx context.Context, s *postgres.Store) error { return s.Migrate(ctx) }},
 		{"migrate: migrations table", func(mock sqlmock.Sqlmock) {
+			expectPlainServer(mock)
 			mock.ExpectQuery(regclassSQL).WillReturnRows(sqlmock.NewRows([]string{"exists"}).AddRow(true))
 			mock.ExpectExec(migrationsDDL).WillReturnError(boom)
 		}, func(ctx context.Context, s *postgres.Store) error { return s.Migrate(ctx) }},
 		{"migrate: lock", func(mock sqlmock.Sqlmock) {
+			expectPlainServer(mock)
 			mock.ExpectQuery(regclassSQL).WillReturnRows(sqlmock.NewRows([]string{"exists"}).AddRow(true))
 			mock.ExpectExec(migrationsDDL).WillReturnResult(sqlmock.NewResult(0, 0))
 			mock.ExpectExec(beginSQL).WillReturnResult(sqlmock.NewResult(0, 0))
@@ -276,14 +297,20 @@ func panicMessage(t *testing.T, f func()) (msg string) {
 	return ""
 }
 
-// A connection lost after COMMIT was sent leaves the outcome unknown: the
-// call says so and is not retried. A COMMIT the server answered failed for
-// certain.
+// A COMMIT error leaves the outcome unknown unless it proves a rollback: a
+// connection lost after COMMIT was sent, a server shutting down, and a
+// Citus coordinator that lost a committing worker may all follow a commit.
+// The call says so and is not retried. A COMMIT the server refused (class
+// 40, or a deferred constraint of class 23) failed for certain.
 func TestCommitTellsWhatItKnows(t *testing.T) {
-	for _, lost := range []error{io.ErrUnexpectedEOF, errors.New("write tcp: connection reset by peer")} {
+	for _, lost := range []error{io.ErrUnexpectedEOF, errors.New("write tcp: connection reset by peer"),
+		&pgconn.PgError{Severity: "FATAL", Code: "57P01", Message: "terminating connection due to administrator command"},
+		&pgconn.PgError{Severity: "ERROR", Code: "XX000", Message: "could not commit transaction for shard 102008 on at least one active node"},
+	} {
 		t.Run("lost during commit: "+lost.Error(), func(t *testing.T) {
 			db, mock := newMock(t)
 			mock.ExpectExec(beginSQL).WillReturnResult(sqlmock.NewResult(0, 0))
+			expectPlainServer(mock)
 			mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(4))
 			mock.ExpectExec(commitSQL).WillReturnError(lost)
 			mock.ExpectExec(rollbackSQL).WillReturnError(lost)
@@ -297,6 +324,7 @@ func TestCommitTellsWhatItKnows(t *testing.T) {
 	t.Run("refused by the server", func(t *testing.T) {
 		db, mock := newMock(t)
 		mock.ExpectExec(beginSQL).WillReturnResult(sqlmock.NewResult(0, 0))
+		expectPlainServer(mock)
 		mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(4))
 		mock.ExpectExec(commitSQL).WillReturnError(&pgconn.PgError{Code: "40001"})
 		mock.ExpectExec(rollbackSQL).WillReturnResult(sqlmock.NewResult(0, 0))
@@ -306,5 +334,45 @@ func TestCommitTellsWhatItKnows(t *testing.T) {
 		res, err := taskcreate.New(postgres.New(db), taskcreate.WithRetry(3, time.Millisecond)).CreateTasks(t.Context(), request())
 		require.NoError(t, err, "a serialization failure at commit is retried")
 		assert.Equal(t, 4, res.Created)
+	})
+	t.Run("a deferred constraint broken at commit", func(t *testing.T) {
+		db, mock := newMock(t)
+		mock.ExpectExec(beginSQL).WillReturnResult(sqlmock.NewResult(0, 0))
+		expectPlainServer(mock)
+		mock.ExpectQuery(materializeSQL).WillReturnRows(outcomeRow(4))
+		mock.ExpectExec(commitSQL).WillReturnError(&pgconn.PgError{Code: "23505", Message: "duplicate key value"})
+		mock.ExpectExec(rollbackSQL).WillReturnResult(sqlmock.NewResult(0, 0))
+		_, err := taskcreate.New(postgres.New(db), taskcreate.WithRetry(3, time.Millisecond)).CreateTasks(t.Context(), request())
+		require.Error(t, err)
+		assert.NotErrorIs(t, err, taskcreate.ErrOutcomeUnknown, "the server rolled the transaction back")
+		assert.NotErrorIs(t, err, taskcreate.ErrTransient)
+	})
+}
+
+// SetTaskStatus, which no service retries, retries a deadlock itself, but
+// not in the caller's transaction, which only the caller can retry.
+func TestSetTaskStatusRetriesATransientError(t *testing.T) {
+	id := uuid.New()
+	t.Run("own transaction", func(t *testing.T) {
+		db, mock := newMock(t)
+		mock.ExpectExec(beginSQL).WillReturnResult(sqlmock.NewResult(0, 0))
+		mock.ExpectExec(setStatusSQL).WillReturnError(&pgconn.PgError{Code: "40P01", Message: "deadlock detected"})
+		mock.ExpectExec(rollbackSQL).WillReturnResult(sqlmock.NewResult(0, 0))
+		mock.ExpectExec(beginSQL).WillReturnResult(sqlmock.NewResult(0, 0))
+		mock.ExpectExec(setStatusSQL).WillReturnResult(sqlmock.NewResult(0, 1))
+		mock.ExpectExec(commitSQL).WillReturnResult(sqlmock.NewResult(0, 0))
+		require.NoError(t, postgres.New(db).SetTaskStatus(t.Context(), "org", id, taskcreate.StatusDone))
+	})
+	t.Run("caller's transaction", func(t *testing.T) {
+		db, mock := newMock(t)
+		mock.ExpectBegin()
+		mock.ExpectExec(setStatusSQL).WillReturnError(&pgconn.PgError{Code: "40P01", Message: "deadlock detected"})
+		mock.ExpectRollback()
+		tx, err := db.BeginTx(t.Context(), nil)
+		require.NoError(t, err)
+		err = postgres.New(db).WithTx(tx).SetTaskStatus(t.Context(), "org", id, taskcreate.StatusDone)
+		require.Error(t, err)
+		assert.NotErrorIs(t, err, taskcreate.ErrTransient)
+		require.NoError(t, tx.Rollback())
 	})
 }

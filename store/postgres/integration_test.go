@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -174,19 +175,25 @@ func TestMigrateConcurrently(t *testing.T) {
 	}
 }
 
-// Under WithCitus an existing action-vector table must be distributed by
+// On Citus an existing action-vector table must be distributed by
 // organization_id, co-located with the tasks: otherwise a call could not run
-// on one worker, and Migrate says so before creating anything.
+// on one worker, and Migrate says so before creating anything, with
+// WithCitus or without.
 func TestCitusRefusesAMirrorItCannotRouteTo(t *testing.T) {
 	admin, app := distributed.pools(t)
 	for name, c := range map[string]struct {
 		distribute string
 		want       string
 	}{
-		"not distributed":        {"", "is not a distributed table"},
-		"distributed by variant": {"SELECT create_distributed_table('%s.action_vector', 'variant_id')", "is distributed by variant_id, not organization_id"},
+		"not distributed":                    {"", "is not a distributed table"},
+		"distributed by variant":             {"SELECT create_distributed_table('%s.action_vector', 'variant_id')", "is distributed by variant_id, not organization_id"},
+		"not distributed, without WithCitus": {"", "create_distributed_table"},
 	} {
 		t.Run(name, func(t *testing.T) {
+			opts := []postgres.Option{postgres.WithCitus()}
+			if strings.HasSuffix(name, "without WithCitus") {
+				opts = nil
+			}
 			schema := distributed.newSchema(t)
 			_, err := admin.ExecContext(t.Context(), `CREATE TABLE `+schema+`.action_vector (
 				organization_id text NOT NULL, variant_id text NOT NULL, shop_id text NOT NULL, snapshot_date date NOT NULL,
@@ -197,10 +204,10 @@ func TestCitusRefusesAMirrorItCannotRouteTo(t *testing.T) {
 				_, err = admin.ExecContext(t.Context(), fmt.Sprintf(c.distribute, schema))
 				require.NoError(t, err)
 			}
-			err = postgres.New(app, postgres.WithCitus(), postgres.WithTasksTable(schema+".tasks"),
-				postgres.WithActionVectorTable(schema+".action_vector")).Migrate(t.Context())
+			err = postgres.New(app, append(opts, postgres.WithTasksTable(schema+".tasks"),
+				postgres.WithActionVectorTable(schema+".action_vector"))...).Migrate(t.Context())
 			require.ErrorContains(t, err, c.want)
-			assert.ErrorContains(t, err, "WithCitus")
+			assert.ErrorContains(t, err, "on Citus")
 			var tasks bool
 			require.NoError(t, admin.QueryRowContext(t.Context(), `SELECT to_regclass($1) IS NOT NULL`, schema+".tasks").Scan(&tasks))
 			assert.False(t, tasks, "no tasks table is created beside a mirror calls cannot be routed to")

@@ -24,8 +24,12 @@ func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (task
 	}
 	var total taskcreate.Outcome
 	err := s.inTx(ctx, func(q sqldb.Querier) error {
+		citus, err := s.distributed(ctx, q)
+		if err != nil {
+			return err
+		}
 		for offset, chunk := range b.Chunks(s.chunkSize) {
-			out, err := s.materializeChunk(ctx, q, chunk)
+			out, err := s.materializeChunk(ctx, q, chunk, citus)
 			if err != nil {
 				return s.wrapErr("materialize tasks", err)
 			}
@@ -46,12 +50,12 @@ func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (task
 // ones (lock_stale.sql), upserts (upsert_tasks.sql), counts
 // (count_outcomes.sql), retires (retire_stale.sql), and lists its outcomes
 // last when asked (preview.sql).
-func (s *Store) materializeChunk(ctx context.Context, q sqldb.Querier, b *taskcreate.Batch) (out taskcreate.Outcome, err error) {
+func (s *Store) materializeChunk(ctx context.Context, q sqldb.Querier, b *taskcreate.Batch, citus bool) (out taskcreate.Outcome, err error) {
 	args := materializeArgs(b)
 	switch {
 	case b.DryRun:
 		return s.preview(ctx, q, b, args)
-	case !s.names.Citus:
+	case !citus:
 		return s.materialize(ctx, q, b, args)
 	}
 	if b.RetireStale {

@@ -10,24 +10,32 @@ import (
 	"github.com/actionvector/tasks/internal/sqldb"
 )
 
-// migrations renders the embedded migrations with the Store's table names.
-func (s *Store) migrations() ([]migration.Migration, error) {
-	return migration.Load(sqlFiles, "migrations/*.sql", func(file string) (string, error) { return render(file, s.names) })
+// migrations renders the embedded migrations with the table names n.
+func migrations(n names) ([]migration.Migration, error) {
+	return migration.Load(sqlFiles, "migrations/*.sql", func(file string) (string, error) { return render(file, n) })
 }
 
 // Migrate brings the tasks table to this version of the library and creates
 // the action-vector table if it does not exist (an existing one, such as a
 // read-only mirror, is left as it is). It is idempotent, and concurrent
-// calls from several processes apply each migration once.
+// calls from several processes apply each migration once. On a database
+// with the citus extension it makes, or checks, the distributed layout,
+// whether or not the Store was opened WithCitus.
 func (s *Store) Migrate(ctx context.Context) error {
-	ms, err := s.migrations()
+	citus, err := s.onCitus(ctx)
 	if err != nil {
 		return err
 	}
-	if err := s.ensureActionVectorTable(ctx); err != nil {
+	n := s.names
+	n.Citus = citus
+	ms, err := migrations(n)
+	if err != nil {
 		return err
 	}
-	if err := s.checkDistribution(ctx, s.names.ActionVector); err != nil {
+	if err := s.ensureActionVectorTable(ctx, n); err != nil {
+		return err
+	}
+	if err := s.checkDistribution(ctx, citus, s.names.ActionVector); err != nil {
 		return err
 	}
 	if err := s.ensureMigrationsTable(ctx); err != nil {
@@ -49,15 +57,33 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.checkDistribution(ctx, s.names.Tasks)
+	if err := s.checkDistribution(ctx, citus, s.names.Tasks); err != nil {
+		return err
+	}
+	s.setLayout(citus)
+	return nil
 }
 
-// checkDistribution makes sure, under WithCitus, that table is distributed
-// by organization_id and co-located with the action-vector table, so that
+// onCitus reports whether the database has the citus extension, and fails
+// when WithCitus says it must and it does not.
+func (s *Store) onCitus(ctx context.Context) (bool, error) {
+	var citus bool
+	err := sqldb.QuerierOf(s.Handle).QueryRowContext(ctx, `SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')`).Scan(&citus)
+	switch {
+	case err != nil:
+		return false, s.wrapErr("migrate: find Citus", err)
+	case s.withCitus && !citus:
+		return false, errors.New("postgres: migrate: WithCitus: the citus extension is not installed in this database (CREATE EXTENSION citus)")
+	}
+	return citus, nil
+}
+
+// checkDistribution makes sure, on Citus, that table is distributed by
+// organization_id and co-located with the action-vector table, so that
 // each statement of a call can run on one worker: a table made before, or
 // by someone else, may not be.
-func (s *Store) checkDistribution(ctx context.Context, table string) error {
-	if !s.names.Citus {
+func (s *Store) checkDistribution(ctx context.Context, citus bool, table string) error {
+	if !citus {
 		return nil
 	}
 	var column string
@@ -68,14 +94,14 @@ func (s *Store) checkDistribution(ctx context.Context, table string) error {
 		FROM pg_dist_partition p WHERE p.logicalrelid = $1::regclass`, table, s.names.ActionVector).Scan(&column, &colocated)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("postgres: migrate: WithCitus: %s is not a distributed table; distribute it by organization_id "+
-			"(SELECT create_distributed_table('%s', 'organization_id'))", table, table)
+		return fmt.Errorf("postgres: migrate: on Citus, %s is not a distributed table; distribute it by organization_id "+
+			"(SELECT create_distributed_table('%s', 'organization_id')), or migrate a new schema", table, table)
 	case err != nil:
 		return s.wrapErr("migrate: check distribution", err)
 	case column != "organization_id":
-		return fmt.Errorf("postgres: migrate: WithCitus: %s is distributed by %s, not organization_id", table, column)
+		return fmt.Errorf("postgres: migrate: on Citus, %s is distributed by %s, not organization_id", table, column)
 	case !colocated:
-		return fmt.Errorf("postgres: migrate: WithCitus: %s is not co-located with %s", table, s.names.ActionVector)
+		return fmt.Errorf("postgres: migrate: on Citus, %s is not co-located with %s", table, s.names.ActionVector)
 	}
 	return nil
 }
@@ -91,7 +117,7 @@ func (s *Store) ensureMigrationsTable(ctx context.Context) error {
 // ensureActionVectorTable creates the action-vector table only when no
 // relation has its name, so a mirror the store may not alter is never
 // touched (CREATE TABLE IF NOT EXISTS would still need CREATE rights).
-func (s *Store) ensureActionVectorTable(ctx context.Context) error {
+func (s *Store) ensureActionVectorTable(ctx context.Context, n names) error {
 	var exists bool
 	if err := sqldb.QuerierOf(s.Handle).QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, s.names.ActionVector).Scan(&exists); err != nil {
 		return s.wrapErr("migrate", err)
@@ -99,7 +125,11 @@ func (s *Store) ensureActionVectorTable(ctx context.Context) error {
 	if exists {
 		return nil
 	}
-	return s.execDDL(ctx, "migrate action_vector", s.sql.actionVectorDDL)
+	ddl, err := render("action_vector.sql", n)
+	if err != nil {
+		return err
+	}
+	return s.execDDL(ctx, "migrate action_vector", ddl)
 }
 
 // execDDL runs CREATE ... IF NOT EXISTS statements. Two processes racing on

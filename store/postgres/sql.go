@@ -10,20 +10,21 @@ import (
 // names are the quoted SQL names statements are rendered with, and the
 // layout they are rendered for.
 type names struct {
-	Tasks        string // "schema"."tasks"
-	ActionVector string
-	Migrations   string
-	OpenKeyIndex string // index names are unqualified: they live in their table's schema
-	RunIndex     string
-	LatestIndex  string
-	TasksTable   string // schema.tasks as configured, for telemetry
-	Citus        bool   // the distributed layout of WithCitus
-	PreviewRows  bool   // preview.sql lists candidates instead of counting them
-	Retire       bool   // materialize.sql also retires stale tasks
-	List         bool   // materialize.sql lists candidates instead of counting them
+	Tasks             string // "schema"."tasks"
+	ActionVector      string
+	Migrations        string
+	OpenKeyIndex      string // index names are unqualified: they live in their table's schema
+	RunIndex          string
+	LatestIndex       string
+	TasksTable        string // schema.tasks as configured, for telemetry and errors
+	ActionVectorTable string // as configured
+	Citus             bool   // the migrations of the distributed layout
+	PreviewRows       bool   // preview.sql lists candidates instead of counting them
+	Retire            bool   // materialize.sql also retires stale tasks
+	List              bool   // materialize.sql lists candidates instead of counting them
 }
 
-func newNames(tasks, actionVector string, citus bool) (names, error) {
+func newNames(tasks, actionVector string) (names, error) {
 	t, err := parseTableName("WithTasksTable", tasks)
 	if err != nil {
 		return names{}, err
@@ -33,14 +34,14 @@ func newNames(tasks, actionVector string, citus bool) (names, error) {
 		return names{}, err
 	}
 	return names{
-		Tasks:        t.quoted(),
-		TasksTable:   tasks,
-		ActionVector: av.quoted(),
-		Migrations:   t.sibling("_migrations").quoted(),
-		OpenKeyIndex: quoteIdent(t.table + "_open_key"),
-		RunIndex:     quoteIdent(t.table + "_run_idx"),
-		LatestIndex:  quoteIdent(av.table + "_latest_idx"),
-		Citus:        citus,
+		Tasks:             t.quoted(),
+		TasksTable:        tasks,
+		ActionVectorTable: actionVector,
+		ActionVector:      av.quoted(),
+		Migrations:        t.sibling("_migrations").quoted(),
+		OpenKeyIndex:      quoteIdent(t.table + "_open_key"),
+		RunIndex:          quoteIdent(t.table + "_run_idx"),
+		LatestIndex:       quoteIdent(av.table + "_latest_idx"),
 	}, nil
 }
 
@@ -65,7 +66,6 @@ type statements struct {
 	putActionVectors string
 	listTasks        string
 	setTaskStatus    string
-	actionVectorDDL  string
 }
 
 func renderStatements(n names) (statements, error) {
@@ -97,7 +97,6 @@ func renderStatements(n names) (statements, error) {
 		"statements/put_action_vectors.sql": &s.putActionVectors,
 		"statements/list_tasks.sql":         &s.listTasks,
 		"statements/set_task_status.sql":    &s.setTaskStatus,
-		"action_vector.sql":                 &s.actionVectorDDL,
 	} {
 		text, err := render(file, n)
 		if err != nil {

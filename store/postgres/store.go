@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -26,6 +27,8 @@ type Store struct {
 	chunkSize    int
 	names        names
 	sql          statements
+	withCitus    bool    // WithCitus: Migrate requires Citus
+	layout       *layout // shared with the Stores WithTx returns
 }
 
 // Option configures a Store.
@@ -71,16 +74,21 @@ func WithChunkSize(n int) Option { return func(c *config) { c.chunkSize = n } }
 // their context allows. New leaves the caller's pool as it is.
 func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
 
-// WithCitus makes the store use the distributed layout on Citus, in which
-// each organization's rows live together on one worker and every statement
-// of a call runs there alone. Migrate creates the tasks table with the
-// primary key (organization_id, id), since Citus needs the distribution
-// column in every unique index, and distributes it by organization_id,
-// co-located with the action-vector table. It distributes the
-// action-vector table too when it creates it; an existing one must already
-// be distributed by organization_id, else Migrate says so. A call then
-// takes two statements per chunk instead of one (an upsert, then a count),
-// since Citus cannot run an INSERT in a CTE on a single worker.
+// WithCitus says the database is a Citus coordinator, and Migrate fails
+// when it is not. Without it the store finds Citus itself: Migrate on a
+// database with the citus extension and the first call on distributed
+// tables take the distributed layout all the same.
+//
+// In the distributed layout each organization's rows live together on one
+// worker and every statement of a call runs there alone. Migrate creates
+// the tasks table with the primary key (organization_id, id), since Citus
+// needs the distribution column in every unique index, and distributes it
+// by organization_id, co-located with the action-vector table. It
+// distributes the action-vector table too when it creates it; an existing
+// one must already be distributed by organization_id, else Migrate says
+// so. A call then takes two statements per chunk instead of one (an
+// upsert, then a count), since Citus cannot run an INSERT in a CTE on a
+// single worker.
 func WithCitus() Option { return func(c *config) { c.citus = true } }
 
 // newStore applies opts and says which one is invalid.
@@ -98,7 +106,7 @@ func newStore(opts []Option) (*Store, config, error) {
 	case c.maxConns < 1:
 		return nil, c, fmt.Errorf("postgres: WithMaxConns: %d is below 1", c.maxConns)
 	}
-	n, err := newNames(c.tasks, c.actionVector, c.citus)
+	n, err := newNames(c.tasks, c.actionVector)
 	if err != nil {
 		return nil, c, err
 	}
@@ -106,7 +114,8 @@ func newStore(opts []Option) (*Store, config, error) {
 	if err != nil {
 		return nil, c, err
 	}
-	return &Store{now: c.now, chunkSize: c.chunkSize, names: n, sql: sql}, c, nil
+	return &Store{now: c.now, chunkSize: c.chunkSize, names: n, sql: sql, withCitus: c.citus,
+		layout: &layout{known: c.citus, citus: c.citus}}, c, nil
 }
 
 // Open connects to the PostgreSQL database named by dsn (a URL or key=value
@@ -171,11 +180,21 @@ func (s *Store) inTx(ctx context.Context, fn func(q sqldb.Querier) error) error 
 }
 
 // commitError tells a COMMIT that certainly failed, which wrapErr
-// classifies as any other error, from one whose connection was lost after
-// it was sent: that one may have committed, and says so.
+// classifies as any other error, from one that may have committed, which
+// says so (taskcreate.ErrOutcomeUnknown). Only what proves a rollback is a
+// certain failure: a COMMIT that never reached the server, and the
+// server's own refusal of the transaction (SQLSTATE class 40, transaction
+// rollback, and class 23, a deferred constraint it broke). Anything else
+// may follow a commit: a connection lost after COMMIT was sent, a server
+// shutting down (57P01), and Citus' XX000 "could not commit transaction
+// for shard ... on at least one active node", which a coordinator answers
+// when it lost a worker that was committing.
 func commitError(err error) error {
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) || pgconn.SafeToRetry(err) { // the server answered, or never heard it
+	switch {
+	case pgconn.SafeToRetry(err): // never sent
+		return wrapErr("commit", err)
+	case errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "40") || strings.HasPrefix(pgErr.Code, "23")):
 		return wrapErr("commit", err)
 	}
 	return taskcreate.MarkOutcomeUnknown(fmt.Errorf("postgres: commit: %w", err))

@@ -103,25 +103,29 @@ func scanTask(rows *sql.Rows) (taskcreate.Task, error) {
 // SetTaskStatus moves a task of the organization to status st and stamps
 // updated_at. It returns taskcreate.ErrTaskNotFound if the organization has
 // no such task, and taskcreate.ErrOpenTaskExists if reopening it would give
-// its key a second open task.
+// its key a second open task. A transient failure, such as a deadlock or
+// a busy database, is retried a few times, unless the Store runs in the
+// caller's transaction.
 func (s *Store) SetTaskStatus(ctx context.Context, organizationID string, id uuid.UUID, st taskcreate.Status) error {
 	if err := taskcreate.ValidateStatusChange(organizationID, st); err != nil {
 		return err
 	}
-	return s.inWriteTx(ctx, func(q sqldb.Querier) error {
-		res, err := q.ExecContext(ctx, setTaskStatus, string(st), formatTimestamp(s.now()), organizationID, id[:])
-		if isUniqueViolation(err) {
-			return fmt.Errorf("sqlite: set task %s to %s: %w: %w", id, st, taskcreate.ErrOpenTaskExists, err)
-		}
-		if err != nil {
-			return s.wrapErr("set task status", err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return s.wrapErr("set task status", err)
-		} else if n == 0 {
-			return fmt.Errorf("sqlite: task %s: %w", id, taskcreate.ErrTaskNotFound)
-		}
-		return nil
+	return sqldb.Retry(ctx, func() error {
+		return s.inWriteTx(ctx, func(q sqldb.Querier) error {
+			res, err := q.ExecContext(ctx, setTaskStatus, string(st), formatTimestamp(s.now()), organizationID, id[:])
+			if isUniqueViolation(err) {
+				return fmt.Errorf("sqlite: set task %s to %s: %w: %w", id, st, taskcreate.ErrOpenTaskExists, err)
+			}
+			if err != nil {
+				return s.wrapErr("set task status", err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return s.wrapErr("set task status", err)
+			} else if n == 0 {
+				return fmt.Errorf("sqlite: task %s: %w", id, taskcreate.ErrTaskNotFound)
+			}
+			return nil
+		})
 	})
 }
 
