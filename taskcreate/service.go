@@ -108,6 +108,11 @@ func New(store TaskStore, opts ...Option) *Service {
 	return s
 }
 
+// Limits returns the bounds s sets on the size of a request.
+func (s *Service) Limits() Limits {
+	return Limits{MaxPerimeter: s.maxPerimeter, MaxOutcomes: s.maxOutcomes}
+}
+
 // CreateTasks validates req, then creates or refreshes the tasks of its
 // perimeter in one transaction, following the rules of the package
 // documentation; with req.DryRun it only says what it would do.
@@ -277,10 +282,10 @@ func (s *Service) prepare(req Request) (*Batch, error) {
 		RetireStale:    req.RetireStale,
 		ReturnOutcomes: req.ReturnOutcomes,
 	}
-	if b.ReturnOutcomes && b.Len() > s.maxOutcomes {
-		return nil, &ValidationError{Fields: []FieldError{{Field: "returnOutcomes", Code: CodeValidationError,
-			Message: fmt.Sprintf("lists at most %d candidates, and this request has %d (%d pairs x %d domains)",
-				s.maxOutcomes, b.Len(), len(b.Pairs), len(b.Domains))}}}
+	if b.ReturnOutcomes {
+		if err := s.Limits().OutcomesError(len(b.Pairs), len(b.Domains)); err != nil {
+			return nil, err
+		}
 	}
 	ids, err := s.proposeIDs(b.Len())
 	if err != nil {

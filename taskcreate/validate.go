@@ -178,7 +178,7 @@ func checkRequest(req *Request, maxPerimeter int) error {
 
 	if len(req.Perimeter) > maxPerimeter {
 		// Checking every pair of an oversized perimeter is wasted work.
-		fe.add("perimeter", CodeValidationError, "must have at most %d pairs, got %d", maxPerimeter, len(req.Perimeter))
+		fe.list = append(fe.list, perimeterTooLarge(maxPerimeter, len(req.Perimeter)))
 	} else {
 		for i, p := range req.Perimeter {
 			fe.checkIDAt("perimeter", i, "variantId", p.VariantID)
@@ -189,6 +189,41 @@ func checkRequest(req *Request, maxPerimeter int) error {
 		}
 	}
 	return fe.err()
+}
+
+// Limits are the bounds a Service sets on the size of a request. A decoder
+// that reads a request as it arrives, as taskhttp's does, refuses an
+// oversized one with their errors as soon as it has read enough to know,
+// instead of reading it whole for CreateTasks to refuse.
+type Limits struct {
+	MaxPerimeter int // pairs, before duplicates are collapsed (WithMaxPerimeter)
+	MaxOutcomes  int // candidates of a request that asks for ReturnOutcomes (WithMaxOutcomes)
+}
+
+// PerimeterError returns the error CreateTasks returns for a perimeter of
+// pairs pairs, duplicates included, or nil if the perimeter is not too
+// large.
+func (l Limits) PerimeterError(pairs int) error {
+	if pairs <= l.MaxPerimeter {
+		return nil
+	}
+	return &ValidationError{Fields: []FieldError{perimeterTooLarge(l.MaxPerimeter, pairs)}}
+}
+
+// OutcomesError returns the error CreateTasks returns for a request that
+// asks for ReturnOutcomes with uniquePairs pairs and uniqueDomains domains
+// (after duplicates are collapsed), or nil if the list is not too long.
+func (l Limits) OutcomesError(uniquePairs, uniqueDomains int) error {
+	if uniquePairs*uniqueDomains <= l.MaxOutcomes {
+		return nil
+	}
+	return &ValidationError{Fields: []FieldError{{Field: "returnOutcomes", Code: CodeValidationError,
+		Message: fmt.Sprintf("lists at most %d candidates, and this request has %d (%d pairs x %d domains)",
+			l.MaxOutcomes, uniquePairs*uniqueDomains, uniquePairs, uniqueDomains)}}}
+}
+
+func perimeterTooLarge(max, pairs int) FieldError {
+	return FieldError{Field: "perimeter", Code: CodeValidationError, Message: fmt.Sprintf("must have at most %d pairs, got %d", max, pairs)}
 }
 
 // checkSweep validates a SweepRequest: both ids follow the identifier rule.
