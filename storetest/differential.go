@@ -37,11 +37,12 @@ func testDifferential(t *testing.T, s suite) {
 	for shard := range differentialShards {
 		t.Run(fmt.Sprintf("shard%d", shard), func(t *testing.T) {
 			t.Parallel()
-			calls := 0
+			calls, refused := 0, 0
 			for seed := uint64(shard); seed < uint64(rounds); seed += differentialShards {
-				calls += differentialRound(t, s, seed)
+				c, r := differentialRound(t, s, seed)
+				calls, refused = calls+c, refused+r
 			}
-			t.Logf("shard %d: %d CreateTasks calls compared with the model", shard, calls)
+			t.Logf("shard %d: %d CreateTasks calls compared with the model, %d of them refused by the retirement budget", shard, calls, refused)
 		})
 	}
 }
@@ -53,6 +54,7 @@ type universe struct {
 	orgs     []string
 	shops    []string
 	variants []string
+	wide     bool // rounds where partial snapshots and whole perimeters are common
 }
 
 func newUniverse(rng *rand.Rand) *universe {
@@ -60,6 +62,12 @@ func newUniverse(rng *rand.Rand) *universe {
 	u.orgs = pickSome(rng, []string{acme, acmeCase, globex}, 2, 3)
 	u.shops = pickSome(rng, []string{"s1", "S1", "s2", "s\u00e9"}, 1, 3)
 	u.variants = pickSome(rng, []string{"v1", "V1", "v2", "v\u00e9", "v10"}, 2, 4)
+	if u.wide = rng.IntN(3) == 0; u.wide {
+		// Wide enough for a call to retire more than RetireGuardMinimum
+		// tasks, so that the retirement budget decides.
+		u.shops = append(u.shops, "s3", "s4", "s5", "s6", "s7")
+		u.variants = append(u.variants, "v3", "v4", "v5", "v6", "v7", "v8")
+	}
 	return u
 }
 
@@ -97,12 +105,19 @@ func (u *universe) vector(org string, d taskcreate.Domain, shop, variant string,
 	}
 }
 
-// snapshot returns rows for a random subset of positions of org in d at date.
+// snapshot returns rows for a random half of the positions of org in d at
+// date.
 func (u *universe) snapshot(org string, d taskcreate.Domain, date time.Time) []taskcreate.ActionVector {
+	return u.someOf(org, d, date, 2)
+}
+
+// someOf returns rows for about one in n of the positions of org in d at
+// date: with a large n, a snapshot the data platform is still loading.
+func (u *universe) someOf(org string, d taskcreate.Domain, date time.Time, n int) []taskcreate.ActionVector {
 	var rows []taskcreate.ActionVector
 	for _, shop := range u.shops {
 		for _, variant := range u.variants {
-			if u.rng.IntN(2) == 0 {
+			if u.rng.IntN(n) == 0 {
 				rows = append(rows, u.vector(org, d, shop, variant, date))
 			}
 		}
@@ -133,12 +148,27 @@ func (u *universe) request() taskcreate.Request {
 		}
 		req.Perimeter = append(req.Perimeter, position(pickOne(rng, u.shops...), variant))
 	}
+	if u.wide && rng.IntN(2) == 0 { // every position: the call a partial snapshot empties
+		req.Domains, req.RetireStale = allDomains, rng.IntN(3) > 0
+		for _, shop := range u.shops {
+			for _, variant := range u.variants {
+				req.Perimeter = append(req.Perimeter, position(shop, variant))
+			}
+		}
+	}
+	if rng.IntN(5) == 0 {
+		req.MaxRetireFraction = floatPtr(pickOne(rng, 0, 0.3, 0.5, 1))
+	}
+	if rng.IntN(6) == 0 {
+		req.SnapshotDate = day(rng.IntN(8)) // some days have no rows
+	}
 	return req
 }
 
 // differentialRound plays one random dataset and returns how many
-// CreateTasks calls it compared.
-func differentialRound(t *testing.T, s suite, seed uint64) int {
+// CreateTasks calls it compared, and how many of them the retirement
+// budget refused.
+func differentialRound(t *testing.T, s suite, seed uint64) (calls, refused int) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 0x5701e7e57))
 	u := newUniverse(rng)
@@ -166,21 +196,32 @@ func differentialRound(t *testing.T, s suite, seed uint64) int {
 	}
 	putVectors(fx, m, rows, fatalf)
 
-	calls := 4 + rng.IntN(7)
+	calls = 4 + rng.IntN(7)
 	var last taskcreate.Request
 	for call := range calls {
 		if call > 0 && rng.IntN(2) == 0 {
 			step = fmt.Sprintf("action vectors before call %d", call)
-			org, d := pickOne(rng, u.orgs...), pickOne(rng, allDomains...)
-			n := latest[org+"/"+string(d)]
-			switch rng.IntN(3) {
-			case 0: // a newer snapshot moves the latest date
-				n += 1 + rng.IntN(2)
-				latest[org+"/"+string(d)] = n
-			case 1: // an older one changes nothing
-				n = max(n-1-rng.IntN(3), 0)
-			} // otherwise the latest snapshot is rewritten: upserts on the PK
-			putVectors(fx, m, u.snapshot(org, d, day(n)), fatalf)
+			org, domains := pickOne(rng, u.orgs...), []taskcreate.Domain{pickOne(rng, allDomains...)}
+			kind, density := rng.IntN(4), 2
+			if u.wide && rng.IntN(2) == 0 {
+				kind = 2
+			}
+			if kind == 2 { // a newer refresh of every domain, partly loaded
+				domains, density = allDomains, 6
+			}
+			for _, d := range domains {
+				n := latest[org+"/"+string(d)]
+				switch kind {
+				case 0: // a newer snapshot moves the latest date
+					n += 1 + rng.IntN(2)
+				case 1: // an older one changes nothing
+					n = max(n-1-rng.IntN(3), 0)
+				case 2:
+					n++
+				} // otherwise the latest snapshot is rewritten: upserts on the PK
+				latest[org+"/"+string(d)] = max(latest[org+"/"+string(d)], n)
+				putVectors(fx, m, u.someOf(org, d, day(n), density), fatalf)
+			}
 			compareTasks(fx, m, u, fatalf)
 		}
 		if call > 0 && rng.IntN(2) == 0 {
@@ -218,13 +259,20 @@ func differentialRound(t *testing.T, s suite, seed uint64) int {
 		}
 		last = req
 		priority := pickOne(rng, taskcreate.PriorityLow, taskcreate.PriorityMedium, taskcreate.PriorityHigh, taskcreate.PriorityUrgent)
-		step = fmt.Sprintf("call %d (%+v, priority %s)", call, req, priority)
+		budget := pickOne(rng, taskcreate.DefaultRetireBudget, taskcreate.DefaultRetireBudget, 0, 0.25, 1)
+		step = fmt.Sprintf("call %d (%+v, priority %s, retire budget %v)", call, req, priority, budget)
 		first, at := fx.ids.peek(), fx.clock.tick()
-		res, err := fx.service(at, taskcreate.WithDefaultPriority(priority)).CreateTasks(fx.ctx, req)
-		if err != nil {
-			fatalf("CreateTasks: %v", err)
+		res, err := fx.service(at, taskcreate.WithDefaultPriority(priority), taskcreate.WithRetireBudget(budget)).CreateTasks(fx.ctx, req)
+		want, outcomes, refusal := m.createTasks(req, priority, stamp(at), func(i int) uuid.UUID { return sequenceID(first + uint64(i)) }, budget)
+		if refusal != nil || err != nil {
+			var got *taskcreate.RetireBudgetError
+			if refusal == nil || !errors.As(err, &got) || *got != *refusal.(*taskcreate.RetireBudgetError) {
+				fatalf("CreateTasks: want error %v, got %v", refusal, err)
+			}
+			compareTasks(fx, m, u, fatalf) // a refusal writes nothing
+			refused++
+			continue
 		}
-		want, outcomes := m.createTasks(req, priority, stamp(at), func(i int) uuid.UUID { return sequenceID(first + uint64(i)) })
 		code := taskcreate.SuccessCodeTasksCreated
 		if req.DryRun {
 			code = taskcreate.SuccessCodeTasksPreviewed
@@ -242,7 +290,7 @@ func differentialRound(t *testing.T, s suite, seed uint64) int {
 		}
 		compareTasks(fx, m, u, fatalf)
 	}
-	return calls
+	return calls, refused
 }
 
 // putVectors writes rows to the store and the model. Rows with the same

@@ -69,11 +69,13 @@ func recommends(v taskcreate.ActionVector) bool {
 }
 
 // createTasks applies a valid request the way CreateTasks must: priority is
-// the service's, now the call's (already UTC microseconds), and
-// proposedID(i) the id proposed for candidate i in key order. It returns
-// the counts, and every candidate's outcome (Result.Outcomes). A dry run
-// changes nothing.
-func (m *model) createTasks(req taskcreate.Request, priority taskcreate.Priority, now time.Time, proposedID func(i int) uuid.UUID) (taskcreate.Outcome, []taskcreate.CandidateOutcome) {
+// the service's, now the call's (already UTC microseconds), proposedID(i)
+// the id proposed for candidate i in key order, and budget the service's
+// retirement budget. It returns the counts and every candidate's outcome
+// (Result.Outcomes), or the *taskcreate.RetireBudgetError of a call that
+// would retire too many. A dry run, or a refused call, changes nothing.
+func (m *model) createTasks(req taskcreate.Request, priority taskcreate.Priority, now time.Time, proposedID func(i int) uuid.UUID,
+	budget float64) (taskcreate.Outcome, []taskcreate.CandidateOutcome, error) {
 	domains := slices.Clone(req.Domains)
 	slices.Sort(domains)
 	domains = slices.Compact(domains)
@@ -82,22 +84,25 @@ func (m *model) createTasks(req taskcreate.Request, priority taskcreate.Priority
 		return cmp.Or(cmp.Compare(a.ShopID, b.ShopID), cmp.Compare(a.VariantID, b.VariantID))
 	})
 	pairs = slices.Compact(pairs)
-	tasks := m.tasks
-	if req.DryRun {
-		tasks = slices.Clone(m.tasks)
-	}
+	tasks := slices.Clone(m.tasks)
 
 	var out taskcreate.Outcome
 	outcomes := []taskcreate.CandidateOutcome{}
 	i := 0
 	for _, d := range domains {
 		latest, hasSnapshot := m.latestDate(req.OrganizationID, d)
+		if !req.SnapshotDate.IsZero() {
+			latest, hasSnapshot = req.SnapshotDate, true
+		}
 		for _, p := range pairs {
 			id := proposedID(i)
 			i++
 			key := taskKey{org: req.OrganizationID, domain: d, shop: p.ShopID, variant: p.VariantID}
 			o := taskcreate.CandidateOutcome{Domain: d, ShopID: p.ShopID, VariantID: p.VariantID}
 			open := slices.IndexFunc(tasks, func(t taskcreate.Task) bool { return keyOf(t) == key && t.Status.IsOpen() })
+			if open >= 0 && tasks[open].Status == taskcreate.StatusOpen {
+				out.Open++ // each key is one candidate's: this is before the call
+			}
 			v, ok := m.vectors[vectorKey{req.OrganizationID, p.VariantID, p.ShopID, latest, d}]
 			switch {
 			case !hasSnapshot || !ok:
@@ -130,10 +135,16 @@ func (m *model) createTasks(req taskcreate.Request, priority taskcreate.Priority
 			outcomes = append(outcomes, o)
 		}
 	}
+	if req.MaxRetireFraction != nil {
+		budget = *req.MaxRetireFraction
+	}
+	if req.RetireStale && out.Retired > taskcreate.RetireGuardMinimum && float64(out.Retired) > budget*float64(out.Open) {
+		return taskcreate.Outcome{}, nil, &taskcreate.RetireBudgetError{WouldRetire: out.Retired, Open: out.Open, Budget: budget}
+	}
 	if !req.DryRun {
 		m.tasks = tasks
 	}
-	return out, outcomes
+	return out, outcomes, nil
 }
 
 // sweepRun dismisses the OPEN tasks of org owned by run, as SweepRun must,

@@ -94,7 +94,7 @@ func TestModelAppliesTheRules(t *testing.T) {
 	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	proposed := func(i int) uuid.UUID { return sequenceID(uint64(i)) }
 
-	got, _ := m.createTasks(req, taskcreate.PriorityHigh, at, proposed)
+	got, _, _ := m.createTasks(req, taskcreate.PriorityHigh, at, proposed, taskcreate.DefaultRetireBudget)
 	want := taskcreate.Outcome{Created: 3, Suppressed: 1, Skipped: 1, Unmatched: 10}
 	if formatOutcome(got) != formatOutcome(want) {
 		t.Fatalf("first call: want %s, got %s", formatOutcome(want), formatOutcome(got))
@@ -115,7 +115,7 @@ func TestModelAppliesTheRules(t *testing.T) {
 	}
 	req.MinConfidence = 0
 	later := at.Add(time.Hour)
-	got, _ = m.createTasks(req, taskcreate.PriorityLow, later, func(i int) uuid.UUID { return sequenceID(100 + uint64(i)) })
+	got, _, _ = m.createTasks(req, taskcreate.PriorityLow, later, func(i int) uuid.UUID { return sequenceID(100 + uint64(i)) }, taskcreate.DefaultRetireBudget)
 	want = taskcreate.Outcome{Created: 2, Updated: 2, Skipped: 1, Unmatched: 10}
 	if formatOutcome(got) != formatOutcome(want) {
 		t.Fatalf("second call: want %s, got %s", formatOutcome(want), formatOutcome(got))
@@ -135,11 +135,11 @@ func TestModelSetTaskStatus(t *testing.T) {
 	m.putVectors([]taskcreate.ActionVector{vector(acme, restock, "s1", "v1", day(1))})
 	req := request(acme, "run-1", 0, []taskcreate.Domain{restock}, position("s1", "v1"))
 	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	m.createTasks(req, taskcreate.PriorityMedium, at, func(int) uuid.UUID { return sequenceID(1) })
+	m.createTasks(req, taskcreate.PriorityMedium, at, func(int) uuid.UUID { return sequenceID(1) }, taskcreate.DefaultRetireBudget)
 	if _, err := m.setTaskStatus(acme, sequenceID(1), taskcreate.StatusDone); err != nil {
 		t.Fatal(err)
 	}
-	m.createTasks(req, taskcreate.PriorityMedium, at, func(int) uuid.UUID { return sequenceID(2) })
+	m.createTasks(req, taskcreate.PriorityMedium, at, func(int) uuid.UUID { return sequenceID(2) }, taskcreate.DefaultRetireBudget)
 
 	for _, c := range []struct {
 		org  string
@@ -172,7 +172,7 @@ func TestModelLifecycle(t *testing.T) {
 	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	all := request(acme, "run-1", 0, []taskcreate.Domain{restock},
 		position("s1", "v1"), position("s1", "v2"), position("s1", "v3"), position("s1", "v4"))
-	m.createTasks(all, taskcreate.PriorityMedium, at, func(i int) uuid.UUID { return sequenceID(uint64(i)) })
+	m.createTasks(all, taskcreate.PriorityMedium, at, func(i int) uuid.UUID { return sequenceID(uint64(i)) }, taskcreate.DefaultRetireBudget)
 	if _, err := m.setTaskStatus(acme, sequenceID(2), taskcreate.StatusInProgress); err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestModelLifecycle(t *testing.T) {
 	dry := retire
 	dry.DryRun = true
 	before := slices.Clone(m.tasks)
-	got, outcomes := m.createTasks(dry, taskcreate.PriorityMedium, later, func(i int) uuid.UUID { return sequenceID(10 + uint64(i)) })
+	got, outcomes, _ := m.createTasks(dry, taskcreate.PriorityMedium, later, func(i int) uuid.UUID { return sequenceID(10 + uint64(i)) }, taskcreate.DefaultRetireBudget)
 	want := taskcreate.Outcome{Updated: 1, Suppressed: 1, Skipped: 1, Unmatched: 1, Retired: 2}
 	if formatOutcome(got) != formatOutcome(want) {
 		t.Fatalf("dry run: want %s, got %s", formatOutcome(want), formatOutcome(got))
@@ -207,7 +207,7 @@ func TestModelLifecycle(t *testing.T) {
 		t.Errorf("a dry run changed the tasks:\n%s", msg)
 	}
 
-	got, outcomes = m.createTasks(retire, taskcreate.PriorityMedium, later, func(i int) uuid.UUID { return sequenceID(20 + uint64(i)) })
+	got, outcomes, _ = m.createTasks(retire, taskcreate.PriorityMedium, later, func(i int) uuid.UUID { return sequenceID(20 + uint64(i)) }, taskcreate.DefaultRetireBudget)
 	if formatOutcome(got) != formatOutcome(want) {
 		t.Fatalf("retiring call: want %s, got %s", formatOutcome(want), formatOutcome(got))
 	}

@@ -24,7 +24,9 @@
 // Besides cases for each rule, the suite replays random datasets against an
 // in-memory model of the rules (seeded, so a failure names the seed that
 // reproduces it), runs overlapping calls from many goroutines, and makes one
-// call with 51,000 candidates. Under testing.Short or the race detector the
+// call with 51,000 candidates. It also records a history of concurrent
+// creates, sweeps, status changes and reads and checks with porcupine that
+// it is linearizable key by key. Under testing.Short or the race detector the
 // random replay runs fewer rounds.
 package storetest
 
@@ -157,6 +159,9 @@ var groups = []struct {
 	{"Concurrency", []testCase{
 		{"OverlappingCalls", testConcurrentCalls},
 	}},
+	{"Linearizability", []testCase{
+		{"PerKey", testLinearizability},
+	}},
 	{"Scale", []testCase{
 		{"LargeBatch", testLargeBatch},
 	}},
@@ -170,6 +175,11 @@ var groups = []struct {
 		{"RetireStale", testRetireStale},
 		{"SweepRun", testSweepRun},
 		{"SweepRacesCreate", testSweepRacesCreate},
+	}},
+	{"Guard", []testCase{
+		{"RetireBudgetRefuses", testRetireBudgetRefuses},
+		{"RetireBudgetLimits", testRetireBudgetLimits},
+		{"SnapshotDateIsPinned", testSnapshotDateIsPinned},
 	}},
 	{"ListTasks", []testCase{
 		{"OrderIsByteOrder", testListOrderIsByteOrder},

@@ -67,6 +67,25 @@ type Batch struct {
 	// ReturnOutcomes: list in Outcome.Candidates every candidate that has
 	// an action vector or a retired task.
 	ReturnOutcomes bool
+	// RetireBudget is the fraction of the candidates' OPEN tasks a
+	// RetireStale batch may retire: CheckRetireBudget, inside the
+	// transaction, before it commits. 1 turns the check off.
+	RetireBudget float64
+	// SnapshotDate is the date every domain is read at; zero: each
+	// domain's latest.
+	SnapshotDate time.Time
+}
+
+// CheckRetireBudget returns a *RetireBudgetError if retiring wouldRetire of
+// open OPEN tasks exceeds the batch's budget, else nil. A store counts
+// both over the whole batch, under the locks of the retirement, and calls
+// it before committing (in a dry run, before answering): a refused call
+// writes nothing.
+func (b *Batch) CheckRetireBudget(open, wouldRetire int) error {
+	if wouldRetire > RetireGuardMinimum && float64(wouldRetire) > b.RetireBudget*float64(open) {
+		return &RetireBudgetError{WouldRetire: wouldRetire, Open: open, Budget: b.RetireBudget}
+	}
+	return nil
 }
 
 // Len returns the number of candidates.
@@ -119,6 +138,7 @@ type Outcome struct {
 	Skipped    int // the action vector recommends nothing
 	Unmatched  int // no action vector in the latest snapshot
 	Retired    int // OPEN tasks of suppressed, skipped and unmatched candidates dismissed (RetireStale)
+	Open       int // OPEN tasks of the candidates before the call, counted for RetireStale
 
 	// Candidates lists, when the batch has ReturnOutcomes, every candidate
 	// that has an action vector or a retired task, in any order; a
@@ -177,6 +197,7 @@ func (o Outcome) Add(p Outcome, offset int) Outcome {
 		Skipped:    o.Skipped + p.Skipped,
 		Unmatched:  o.Unmatched + p.Unmatched,
 		Retired:    o.Retired + p.Retired,
+		Open:       o.Open + p.Open,
 		Candidates: o.Candidates,
 	}
 	for _, c := range p.Candidates {

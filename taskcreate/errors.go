@@ -1,6 +1,9 @@
 package taskcreate
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // ErrTransient is matched by errors.Is for store errors a retry may cure:
 // serialization failures, deadlocks, a busy database. CreateTasks retries
@@ -52,3 +55,25 @@ type markedError struct {
 func (e markedError) Error() string        { return e.prefix + e.err.Error() }
 func (e markedError) Unwrap() error        { return e.err }
 func (e markedError) Is(target error) bool { return target == e.mark }
+
+// ErrRetireBudgetExceeded is matched by errors.Is for a *RetireBudgetError.
+var ErrRetireBudgetExceeded = errors.New("taskcreate: retirement budget exceeded")
+
+// RetireBudgetError is returned by a RetireStale call (a dry run too) that
+// would retire more of the candidates' OPEN tasks than its budget allows,
+// as a snapshot the data platform has only partly loaded would make it:
+// WouldRetire > Budget x Open and WouldRetire > RetireGuardMinimum. The
+// call wrote nothing. It matches ErrRetireBudgetExceeded with errors.Is.
+type RetireBudgetError struct {
+	WouldRetire int     // OPEN tasks the call would have retired
+	Open        int     // OPEN tasks of the call's candidates before the call
+	Budget      float64 // the fraction of Open it may retire
+}
+
+func (e *RetireBudgetError) Error() string {
+	return fmt.Sprintf("taskcreate: the call would retire %d of %d open tasks, more than its budget of %g allows; "+
+		"nothing was written (set maxRetireFraction if most of its recommendations really ended)", e.WouldRetire, e.Open, e.Budget)
+}
+
+// Is makes errors.Is(err, ErrRetireBudgetExceeded) true.
+func (e *RetireBudgetError) Is(target error) bool { return target == ErrRetireBudgetExceeded }

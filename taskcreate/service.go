@@ -18,6 +18,16 @@ import (
 // configured otherwise with WithMaxPerimeter.
 const DefaultMaxPerimeter = 1_000_000
 
+// DefaultRetireBudget is the fraction of its candidates' OPEN tasks a
+// RetireStale call may retire unless configured otherwise with
+// WithRetireBudget: enough for a day's churn, and far below what a
+// half-loaded snapshot would retire.
+const DefaultRetireBudget = 0.5
+
+// RetireGuardMinimum is the most tasks a call may always retire, whatever
+// its budget, so that small perimeters are never blocked.
+const RetireGuardMinimum = 20
+
 // DefaultMaxOutcomes is the most candidates a request that asks for
 // ReturnOutcomes may have, unless configured otherwise with WithMaxOutcomes.
 const DefaultMaxOutcomes = 100_000
@@ -30,6 +40,7 @@ type Service struct {
 	priority     Priority
 	maxPerimeter int
 	maxOutcomes  int
+	retireBudget float64
 	attempts     int
 	backoff      time.Duration
 	maxBackoff   time.Duration
@@ -64,6 +75,13 @@ func WithMaxPerimeter(n int) Option { return func(s *Service) { s.maxPerimeter =
 // DefaultMaxOutcomes): the list is held in memory and sent whole.
 func WithMaxOutcomes(n int) Option { return func(s *Service) { s.maxOutcomes = n } }
 
+// WithRetireBudget sets the fraction of its candidates' OPEN tasks a
+// RetireStale call may retire (default DefaultRetireBudget): a call that
+// would retire more than fraction x open, and more than
+// RetireGuardMinimum, writes nothing and returns a *RetireBudgetError. 1
+// turns the guard off; Request.MaxRetireFraction replaces it for one call.
+func WithRetireBudget(fraction float64) Option { return func(s *Service) { s.retireBudget = fraction } }
+
 // WithRetry sets how often a call is attempted when the store reports a
 // transient error (default 5 attempts), and the first backoff (default
 // 20ms), which doubles after each attempt up to one second, with jitter.
@@ -73,7 +91,8 @@ func WithRetry(attempts int, backoff time.Duration) Option {
 
 // New returns a Service that creates tasks on store. It panics if store is
 // nil or an option is out of range (a priority that is not valid, a maximum
-// perimeter or a number of attempts below 1, a negative backoff): those are
+// perimeter or a number of attempts below 1, a negative backoff, a
+// retirement budget outside [0, 1]): those are
 // programming errors, not run-time conditions.
 func New(store TaskStore, opts ...Option) *Service {
 	s := &Service{
@@ -82,6 +101,7 @@ func New(store TaskStore, opts ...Option) *Service {
 		priority:     PriorityMedium,
 		maxPerimeter: DefaultMaxPerimeter,
 		maxOutcomes:  DefaultMaxOutcomes,
+		retireBudget: DefaultRetireBudget,
 		attempts:     5,
 		backoff:      20 * time.Millisecond,
 		maxBackoff:   time.Second,
@@ -102,6 +122,8 @@ func New(store TaskStore, opts ...Option) *Service {
 		panic(fmt.Sprintf("taskcreate: WithMaxPerimeter: %d is below 1", s.maxPerimeter))
 	case s.maxOutcomes < 0:
 		panic(fmt.Sprintf("taskcreate: WithMaxOutcomes: %d is negative", s.maxOutcomes))
+	case !(s.retireBudget >= 0 && s.retireBudget <= 1): // NaN too
+		panic(fmt.Sprintf("taskcreate: WithRetireBudget: %v is outside [0, 1]", s.retireBudget))
 	case s.attempts < 1 || s.backoff < 0:
 		panic(fmt.Sprintf("taskcreate: WithRetry: %d attempts, backoff %v", s.attempts, s.backoff))
 	}
@@ -170,16 +192,21 @@ func (s *Service) CreateTasks(ctx context.Context, req Request) (res Result, err
 }
 
 // checkOutcome makes sure a store accounted for every candidate of b once,
-// and that what it listed agrees with what it counted.
+// and that what it listed agrees with what it counted. The store has
+// committed by then, so a wrong account leaves the outcome unknown.
 func checkOutcome(b *Batch, out Outcome) error {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("taskcreate: store accounted for the candidates wrongly: "+format, args...)
+		err := fmt.Errorf("taskcreate: store accounted for the candidates wrongly: "+format, args...)
+		if b.DryRun {
+			return err
+		}
+		return MarkOutcomeUnknown(err)
 	}
 	switch {
 	case out.Total() != b.Len() || min(out.Created, out.Updated, out.Suppressed, out.Skipped, out.Unmatched, out.Retired) < 0:
 		return bad("%d of %d candidates (%+v)", out.Total(), b.Len(), out)
-	case out.Retired > out.Suppressed+out.Skipped+out.Unmatched || out.Retired > 0 && !b.RetireStale:
-		return bad("%d tasks retired, with %d candidates not eligible and RetireStale %v", out.Retired,
+	case out.Retired > out.Suppressed+out.Skipped+out.Unmatched || out.Retired > 0 && !b.RetireStale || b.RetireStale && out.Retired > out.Open:
+		return bad("%d tasks retired of %d open, with %d candidates not eligible and RetireStale %v", out.Retired, out.Open,
 			out.Suppressed+out.Skipped+out.Unmatched, b.RetireStale)
 	case !b.ReturnOutcomes:
 		return nil
@@ -281,6 +308,11 @@ func (s *Service) prepare(req Request) (*Batch, error) {
 		DryRun:         req.DryRun,
 		RetireStale:    req.RetireStale,
 		ReturnOutcomes: req.ReturnOutcomes,
+		RetireBudget:   s.retireBudget,
+		SnapshotDate:   req.SnapshotDate,
+	}
+	if req.MaxRetireFraction != nil {
+		b.RetireBudget = *req.MaxRetireFraction
 	}
 	if b.ReturnOutcomes {
 		if err := s.Limits().OutcomesError(len(b.Pairs), len(b.Domains)); err != nil {

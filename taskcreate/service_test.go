@@ -263,7 +263,7 @@ func TestOutcomesListEveryCandidateInKeyOrder(t *testing.T) {
 	id := uuid.UUID{15: 9}
 	store := &fakeStore{outcome: func(b *taskcreate.Batch) taskcreate.Outcome {
 		// Candidates: markdown/s1/v1 (0), markdown/s2/v1 (1), restock/s1/v1 (2), restock/s2/v1 (3).
-		return taskcreate.Outcome{Created: 1, Suppressed: 1, Unmatched: 2, Retired: 1, Candidates: []taskcreate.CandidateResult{
+		return taskcreate.Outcome{Created: 1, Suppressed: 1, Unmatched: 2, Retired: 1, Open: 1, Candidates: []taskcreate.CandidateResult{
 			{Index: 3, Outcome: taskcreate.OutcomeCreated, TaskID: b.ProposedIDs[3]},
 			{Index: 1, Outcome: taskcreate.OutcomeSuppressed, TaskID: id, Retired: true},
 		}}

@@ -92,8 +92,19 @@ type Request struct {
 	ReturnOutcomes bool
 	// RetireStale dismisses the OPEN task of every candidate that is no
 	// longer recommended (unmatched, suppressed or skipped), and counts it
-	// in Result.Retired. IN_PROGRESS tasks are never retired.
+	// in Result.Retired. IN_PROGRESS tasks are never retired. A call that
+	// would retire more than its budget allows (WithRetireBudget) writes
+	// nothing and returns a *RetireBudgetError.
 	RetireStale bool
+	// MaxRetireFraction, when set, replaces the service's retirement budget
+	// for this call: a run that knows most of its recommendations ended.
+	// It must be in [0, 1].
+	MaxRetireFraction *float64
+	// SnapshotDate, when set, is the snapshot every domain is read at,
+	// instead of each domain's latest: a replay, or a run that knows which
+	// snapshot triggered it. It must be a calendar date, midnight UTC. A
+	// date without rows leaves every candidate of the domain unmatched.
+	SnapshotDate time.Time
 }
 
 // Result counts what CreateTasks did with each candidate (one pair in one

@@ -176,6 +176,18 @@ func checkRequest(req *Request, maxPerimeter int) error {
 		fe.add("minConfidence", CodeValidationError, "must be between 0 and 1, got %v", c)
 	}
 
+	if f := req.MaxRetireFraction; f != nil && !(*f >= 0 && *f <= 1) { // NaN too
+		fe.add("maxRetireFraction", CodeValidationError, "must be between 0 and 1, got %v", *f)
+	}
+	if d := req.SnapshotDate; !d.IsZero() {
+		switch _, offset := d.Zone(); {
+		case offset != 0 || !d.Equal(DateOf(d)):
+			fe.add("snapshotDate", CodeValidationError, "must be a calendar date, midnight UTC, got %s", d.Format(time.RFC3339Nano))
+		case d.Year() < 1 || d.Year() > 9999:
+			fe.add("snapshotDate", CodeValidationError, "year must be between 1 and 9999")
+		}
+	}
+
 	if len(req.Perimeter) > maxPerimeter {
 		// Checking every pair of an oversized perimeter is wasted work.
 		fe.list = append(fe.list, perimeterTooLarge(maxPerimeter, len(req.Perimeter)))

@@ -113,7 +113,7 @@ func TestCitusRoutesEveryStatementToOneWorker(t *testing.T) {
 		"upsert tasks":     {s.sql.upsertTasks, materializeArgs(b)},
 		"count outcomes":   {s.sql.countOutcomes, materializeArgs(b)},
 		"lock stale tasks": {s.sql.lockStale, materializeArgs(b)},
-		"retire stale":     {s.sql.retireStale, materializeArgs(b)},
+		"retire stale":     {s.sql.retireStale, append(materializeArgs(b), [][16]byte{b.ProposedIDs[0]})},
 		"preview counts":   {s.sql.previewCounts, materializeArgs(b)},
 		"preview rows":     {s.sql.previewRows, materializeArgs(b)},
 		"sweep run":        {s.sql.sweepRun, []any{"acme", "run", b.Now}},

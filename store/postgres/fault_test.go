@@ -74,8 +74,8 @@ func expectPlainServer(mock sqlmock.Sqlmock) {
 
 // outcomeRow is the answer of one chunk: every candidate eligible and created.
 func outcomeRow(candidates int) *sqlmock.Rows {
-	return sqlmock.NewRows([]string{"unmatched", "suppressed", "skipped", "eligible", "written", "created", "retired"}).
-		AddRow(0, 0, 0, candidates, candidates, candidates, 0)
+	return sqlmock.NewRows([]string{"unmatched", "suppressed", "skipped", "eligible", "written", "created", "retired", "open"}).
+		AddRow(0, 0, 0, candidates, candidates, candidates, 0, 0)
 }
 
 func TestMaterializeIsOneStatementInATransactionWhenTheBatchFits(t *testing.T) {
@@ -142,7 +142,7 @@ func TestMaterializeRejectsAnInconsistentAnswer(t *testing.T) {
 	mock.ExpectExec(beginSQL).WillReturnResult(sqlmock.NewResult(0, 0))
 	expectPlainServer(mock)
 	mock.ExpectQuery(materializeSQL).WillReturnRows(
-		sqlmock.NewRows([]string{"unmatched", "suppressed", "skipped", "eligible", "written", "created", "retired"}).AddRow(0, 0, 0, 4, 3, 3, 0))
+		sqlmock.NewRows([]string{"unmatched", "suppressed", "skipped", "eligible", "written", "created", "retired", "open"}).AddRow(0, 0, 0, 4, 3, 3, 0, 0))
 	mock.ExpectExec(rollbackSQL).WillReturnResult(sqlmock.NewResult(0, 0))
 	_, err := taskcreate.New(postgres.New(db)).CreateTasks(t.Context(), request())
 	require.Error(t, err)

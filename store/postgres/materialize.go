@@ -35,6 +35,11 @@ func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (task
 			}
 			total = total.Add(out, offset)
 		}
+		if b.RetireStale {
+			// Before COMMIT, under the locks of the retirement: a refusal
+			// rolls every chunk back.
+			return b.CheckRetireBudget(total.Open, total.Retired)
+		}
 		return nil
 	})
 	if err != nil {
@@ -58,8 +63,9 @@ func (s *Store) materializeChunk(ctx context.Context, q sqldb.Querier, b *taskcr
 	case !citus:
 		return s.materialize(ctx, q, b, args)
 	}
+	var locked [][16]byte // the OPEN tasks of the candidates, which alone may be retired
 	if b.RetireStale {
-		if _, err := s.on(q, "SELECT", b.Len()).ExecContext(ctx, s.sql.lockStale, args...); err != nil {
+		if locked, err = sqldb.Collect(ctx, s.on(q, "SELECT", b.Len()), scanID, s.sql.lockStale, args...); err != nil {
 			return out, err
 		}
 	}
@@ -81,10 +87,10 @@ func (s *Store) materializeChunk(ctx context.Context, q sqldb.Querier, b *taskcr
 	}
 	var retired []taskcreate.CandidateResult
 	if b.RetireStale {
-		if retired, err = sqldb.Collect(ctx, s.on(q, "UPDATE", b.Len()), scanRetired, s.sql.retireStale, args...); err != nil {
+		if retired, err = sqldb.Collect(ctx, s.on(q, "UPDATE", b.Len()), scanRetired, s.sql.retireStale, append(args, locked)...); err != nil {
 			return out, err
 		}
-		out.Retired = len(retired)
+		out.Retired, out.Open = len(retired), len(locked)
 	}
 	if b.ReturnOutcomes {
 		listed, err := sqldb.Collect(ctx, s.on(q, "SELECT", b.Len()), scanPreview, s.sql.previewRows, args...)
@@ -102,7 +108,7 @@ func (s *Store) materialize(ctx context.Context, q sqldb.Querier, b *taskcreate.
 	if !b.ReturnOutcomes {
 		var eligible, written, created int
 		err := s.on(q, "INSERT", b.Len()).QueryRowContext(ctx, query, args...).
-			Scan(&out.Unmatched, &out.Suppressed, &out.Skipped, &eligible, &written, &created, &out.Retired)
+			Scan(&out.Unmatched, &out.Suppressed, &out.Skipped, &eligible, &written, &created, &out.Retired, &out.Open)
 		if err != nil {
 			return out, err
 		}
@@ -114,7 +120,12 @@ func (s *Store) materialize(ctx context.Context, q sqldb.Querier, b *taskcreate.
 	}
 	var listed []previewRow
 	byOrd := make(map[int]int) // an eligible candidate's place in the batch -> its index in listed
+	open := 0
 	for _, r := range rows {
+		if r.outcome == "open" {
+			open = r.ord
+			continue
+		}
 		if r.outcome == "written" || r.outcome == "retired" {
 			continue
 		}
@@ -131,7 +142,7 @@ func (s *Store) materialize(ctx context.Context, q sqldb.Querier, b *taskcreate.
 	var retired []taskcreate.CandidateResult
 	for _, r := range rows {
 		if r.outcome != "written" && r.outcome != "retired" {
-			continue
+			continue // listed above, or the count of OPEN tasks
 		}
 		di, pi := slices.Index(b.Domains, taskcreate.Domain(r.domain)), places[taskcreate.Pair{ShopID: r.shop, VariantID: r.variant}]
 		if di < 0 || pi == 0 {
@@ -153,13 +164,14 @@ func (s *Store) materialize(ctx context.Context, q sqldb.Querier, b *taskcreate.
 		return out, fmt.Errorf("%d eligible candidates wrote no task", len(byOrd))
 	}
 	out.Candidates = written(b, listed, retired)
-	out.Retired = len(retired)
+	out.Retired, out.Open = len(retired), open
 	return countListed(out, b.Len()), nil
 }
 
 // listedRow is a row of materialize.sql's list variant: a candidate with
-// an action vector (ord and outcome), or a task written or retired (id and
-// key).
+// an action vector (ord and outcome), a task written or retired (id and
+// key), or the count of the candidates' OPEN tasks (outcome "open", the
+// count in ord).
 type listedRow struct {
 	ord                   int
 	outcome               string
@@ -212,11 +224,11 @@ func countWritten(out taskcreate.Outcome, eligible, written, created int) (taskc
 // preview counts, or lists, what a dry run of the chunk would do.
 func (s *Store) preview(ctx context.Context, q sqldb.Querier, b *taskcreate.Batch, args []any) (out taskcreate.Outcome, err error) {
 	if !b.ReturnOutcomes {
-		var stale int
+		var stale, open int
 		err = s.on(q, "SELECT", b.Len()).QueryRowContext(ctx, s.sql.previewCounts, args...).
-			Scan(&out.Unmatched, &out.Suppressed, &out.Skipped, &out.Created, &out.Updated, &stale)
+			Scan(&out.Unmatched, &out.Suppressed, &out.Skipped, &out.Created, &out.Updated, &stale, &open)
 		if b.RetireStale {
-			out.Retired = stale
+			out.Retired, out.Open = stale, open
 		}
 		return out, err
 	}
@@ -226,6 +238,9 @@ func (s *Store) preview(ctx context.Context, q sqldb.Querier, b *taskcreate.Batc
 	}
 	for _, c := range listed {
 		r := c.CandidateResult
+		if b.RetireStale && c.open {
+			out.Open++
+		}
 		switch {
 		case r.Outcome != taskcreate.OutcomeUpdated: // not eligible
 			if b.RetireStale && c.open {
@@ -312,6 +327,12 @@ func scanPreview(rows *sql.Rows) (previewRow, error) {
 	return r, nil
 }
 
+func scanID(rows *sql.Rows) (id [16]byte, err error) {
+	var u uuid.UUID
+	err = rows.Scan(&u)
+	return u, err
+}
+
 // scanRetired reads a row of retire_stale.sql.
 func scanRetired(rows *sql.Rows) (taskcreate.CandidateResult, error) {
 	var r taskcreate.CandidateResult
@@ -321,7 +342,7 @@ func scanRetired(rows *sql.Rows) (taskcreate.CandidateResult, error) {
 	return r, err
 }
 
-// materializeArgs returns the parameters $1 to $10 of the materialize
+// materializeArgs returns the parameters $1 to $11 of the materialize
 // statement for b. The pairs go in the order of the action-vector primary
 // key, (variant, shop), in which the statement looks them up, each with its
 // 1-based place in the batch ($10), which places its candidates in key order.
@@ -338,8 +359,12 @@ func materializeArgs(b *taskcreate.Batch) []any {
 	for j, i := range pairsByVariant(b) {
 		shops[j], variants[j], places[j] = b.Pairs[i].ShopID, b.Pairs[i].VariantID, int32(i+1)
 	}
+	var snapshot any // NULL: each domain's latest
+	if !b.SnapshotDate.IsZero() {
+		snapshot = b.SnapshotDate
+	}
 	return []any{b.OrganizationID, b.WorkflowRunID, b.MinConfidence, string(b.Priority), b.Now,
-		domains, shops, variants, uuidArray(b.ProposedIDs), places}
+		domains, shops, variants, uuidArray(b.ProposedIDs), places, snapshot}
 }
 
 // uuidArray hands ids to pgx as [16]byte values, which it encodes in

@@ -299,10 +299,14 @@ func failTaskWrites(t *testing.T, s storetest.Store, shopID string) {
 // context cancels the statement, so release has nothing to do.
 func stallTaskWrites(t *testing.T, s storetest.Store, shopID string) (<-chan struct{}, func()) {
 	schema := onTaskWrite(t, s, shopID, `PERFORM pg_sleep(60)`)
-	// On Citus the sleep is on a worker, which citus_stat_activity shows.
-	activity := "pg_stat_activity"
+	// The sleeping backend holds a lock on the test's tasks table; its
+	// query text may not show the schema, since pg_stat_activity keeps
+	// only its first 1kB. On Citus the sleep is on a worker, whose query,
+	// deparsed by Citus without comments, names the shard's schema early.
+	sleeping := `SELECT EXISTS (SELECT FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
+		WHERE a.wait_event = 'PgSleep' AND l.relation = to_regclass($1 || '.tasks'))`
 	if homeOf(s).server.citus {
-		activity = "citus_stat_activity"
+		sleeping = `SELECT EXISTS (SELECT 1 FROM citus_stat_activity WHERE wait_event = 'PgSleep' AND query LIKE '%' || $1 || '%')`
 	}
 	admin, _ := homeOf(s).server.pools(t)
 	reached := make(chan struct{})
@@ -310,11 +314,9 @@ func stallTaskWrites(t *testing.T, s storetest.Store, shopID string) (<-chan str
 	t.Cleanup(stop)
 	go func() {
 		for {
-			var sleeping bool
-			err := admin.QueryRowContext(ctx,
-				`SELECT EXISTS (SELECT 1 FROM `+activity+` WHERE wait_event = 'PgSleep' AND query LIKE '%' || $1 || '%')`,
-				schema).Scan(&sleeping)
-			if err == nil && sleeping {
+			var asleep bool
+			err := admin.QueryRowContext(ctx, sleeping, schema).Scan(&asleep)
+			if err == nil && asleep {
 				close(reached)
 				return
 			}

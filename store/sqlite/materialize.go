@@ -24,6 +24,9 @@ func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (task
 		return taskcreate.Outcome{}, nil
 	}
 	c := &call{b: b, domains: string(appendJSONStrings(nil, b.Domains)), ids: make([]byte, 0, 16*len(b.ProposedIDs))}
+	if !b.SnapshotDate.IsZero() {
+		c.snapshot = formatDate(b.SnapshotDate)
+	}
 	for _, id := range b.ProposedIDs {
 		c.ids = append(c.ids, id[:]...)
 	}
@@ -40,9 +43,10 @@ func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (task
 
 // call is one MaterializeTasks call and the parameters its statements share.
 type call struct {
-	b       *taskcreate.Batch
-	domains string // JSON array
-	ids     []byte // the proposed ids, 16 bytes each
+	b        *taskcreate.Batch
+	domains  string // JSON array
+	ids      []byte // the proposed ids, 16 bytes each
+	snapshot any    // the pinned snapshot date, or nil for each domain's latest
 }
 
 // chunks yields the batch's pairs as JSON arrays of [shop, variant], at
@@ -68,11 +72,22 @@ func (s *Store) materialize(ctx context.Context, q sqldb.Querier, c *call) (out 
 	}
 	err = c.chunks(s.chunkSize, func(first int, pairs string) error {
 		_, err := on(q, "INSERT", "actionvector_task_candidate", len(b.Domains)*min(s.chunkSize, len(b.Pairs)-first)).ExecContext(ctx, classifyCandidates,
-			b.OrganizationID, b.MinConfidence, c.domains, pairs, first, len(b.Pairs), b.ReturnOutcomes)
+			b.OrganizationID, b.MinConfidence, c.domains, pairs, first, len(b.Pairs), b.ReturnOutcomes, c.snapshot)
 		return s.wrapErr("classify candidates", err)
 	})
 	if err != nil {
 		return out, err
+	}
+	if b.RetireStale { // the retirement budget's measure, before anything is written
+		err = c.chunks(s.chunkSize, func(_ int, pairs string) error {
+			var n int
+			err := on(q, "SELECT", "tasks", 0).QueryRowContext(ctx, countOpen, b.OrganizationID, c.domains, pairs).Scan(&n)
+			out.Open += n
+			return s.wrapErr("count open tasks", err)
+		})
+		if err != nil {
+			return out, err
+		}
 	}
 	written := int64(-1)
 	if !b.DryRun {
@@ -110,6 +125,9 @@ func (s *Store) materialize(ctx context.Context, q sqldb.Querier, c *call) (out 
 			return out, err
 		}
 		out.Retired = len(retired)
+		if err := b.CheckRetireBudget(out.Open, out.Retired); err != nil {
+			return out, err // before COMMIT: the call rolls back
+		}
 	}
 	if b.ReturnOutcomes {
 		if out.Candidates, err = s.listOutcomes(ctx, q, c, retired); err != nil {

@@ -22,6 +22,7 @@ var (
 	listOutcomes       = mustRead("statements/list_outcomes.sql")
 	retireStale        = mustRead("statements/retire_stale.sql")
 	openTasks          = mustRead("statements/open_tasks.sql")
+	countOpen          = mustRead("statements/count_open.sql")
 	sweepRun           = mustRead("statements/sweep_run.sql")
 	countSweep         = mustRead("statements/count_sweep.sql")
 	putActionVectors   = mustRead("statements/put_action_vectors.sql")

@@ -1,7 +1,8 @@
 {{/*
 The classification every CreateTasks statement shares. $1 organization,
 $3 min confidence, $6 domains; $7 shops, $8 variants and $10 places in the
-batch (1-based) of the pairs, sorted by (variant, shop).
+batch (1-based) of the pairs, sorted by (variant, shop); $11 the snapshot
+date every domain is read at, or NULL for each domain's latest.
 
 The arrays reach the planner only through scalar sub-selects, so it never
 sees their sizes: the plan is the same for ten pairs as for a million, and
@@ -11,10 +12,11 @@ action-vector table, no JIT compilation).
 
 {{define "candidates" -}}
 latest AS MATERIALIZED (
-    -- The latest snapshot date of each requested domain: one index seek each.
+    -- The snapshot date of each requested domain: the pinned one, or the
+    -- latest, one index seek each.
     SELECT d.domain, d.di,
-           (SELECT max(a.snapshot_date) FROM {{.ActionVector}} a
-            WHERE a.organization_id = $1::text AND a.domain = d.domain) AS snapshot_date
+           coalesce($11::date, (SELECT max(a.snapshot_date) FROM {{.ActionVector}} a
+                                WHERE a.organization_id = $1::text AND a.domain = d.domain)) AS snapshot_date
     FROM unnest((SELECT $6::text[])) WITH ORDINALITY AS d(domain, di)
 ),
 pair AS MATERIALIZED (
@@ -67,8 +69,9 @@ ON CONFLICT (organization_id, domain, shop_id, variant_id)
 {{define "params" -}}
 params AS (
     -- Every parameter, typed once: a statement that needs only some of them
-    -- still takes the same ten, those of materialize.sql.
-    SELECT $1::text, $2::text, $3::float8, $4::text, $5::timestamptz, $6::text[], $7::text[], $8::text[], $9::uuid[], $10::int[]
+    -- still takes the same eleven, those of materialize.sql.
+    SELECT $1::text, $2::text, $3::float8, $4::text, $5::timestamptz, $6::text[], $7::text[], $8::text[], $9::uuid[], $10::int[],
+           $11::date
 )
 {{- end}}
 

@@ -1,15 +1,19 @@
 -- Before a chunk that retires stale tasks writes anything: lock the open
--- task of every candidate, in key order. Parameters as in materialize.sql.
+-- task of every candidate, in key order, and return the OPEN ones: the
+-- retirement budget's measure, and the only tasks retire_stale.sql may
+-- dismiss, since a task committed by another call after this lock is not
+-- in them. Parameters as in materialize.sql.
 --
 -- The upsert locks the eligible candidates' tasks and the retirement the
 -- others': each in key order, but one after the other, two calls that
 -- disagree on which keys are eligible could lock them in two orders.
 -- Locking every key first, in one order, keeps calls from deadlocking.
 WITH {{template "params"}}, {{template "candidates" .}}, {{template "keys" .}}
-SELECT count(*) FROM (
-    SELECT t.id
+SELECT id FROM (
+    SELECT t.id, t.status
     FROM keys k
     JOIN {{.Tasks}} t ON {{template "open task of k"}}
     ORDER BY k.ord
     FOR UPDATE OF t
 ) locked
+WHERE status = 'OPEN'

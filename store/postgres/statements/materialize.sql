@@ -4,11 +4,12 @@
 -- priority of new tasks, $5 now, $6 domains; $7 shops, $8 variants and $10
 -- places in the batch (1-based) of the pairs, sorted by (variant, shop); $9
 -- the proposed ids in batch order: candidate i (0-based) is domain i / #pairs
--- with the pair at place i % #pairs + 1.
+-- with the pair at place i % #pairs + 1; $11 the pinned snapshot date or NULL.
 --
 -- With .Retire it also dismisses the OPEN task of every candidate that is
--- not eligible; with .List it returns every candidate's outcome and task
--- instead of the counts.
+-- not eligible, and counts the candidates' OPEN tasks for the retirement
+-- budget; with .List it returns every candidate's outcome and task instead
+-- of the counts.
 WITH {{template "candidates" .}},
 matched AS MATERIALIZED (
     -- The candidates with an action vector; only eligible rows keep their
@@ -78,6 +79,9 @@ FROM upserted u
 UNION ALL
 SELECT NULL, 'retired', r.id, r.domain, r.shop_id, r.variant_id
 FROM retired r
+UNION ALL
+-- The candidates' OPEN tasks before the call, in the place of ord.
+SELECT (SELECT count(*) FROM locked WHERE status = 'OPEN')::int, 'open', NULL, NULL, NULL, NULL
 {{- end}}
 {{- else}}
 -- A task was created exactly when it kept the id proposed for it: an update
@@ -89,6 +93,7 @@ SELECT cardinality($6::text[]) * cardinality($7::text[]) - count(*),
        count(*) FILTER (WHERE outcome = 'eligible'),
        (SELECT count(*) FROM upserted),
        (SELECT count(*) FROM (SELECT id FROM upserted INTERSECT ALL SELECT unnest((SELECT $9::uuid[]))) created),
-       {{if .Retire}}(SELECT count(*) FROM retired){{else}}0{{end}}
+       {{if .Retire}}(SELECT count(*) FROM retired){{else}}0{{end}},
+       {{if .Retire}}(SELECT count(*) FROM locked WHERE status = 'OPEN'){{else}}0{{end}}
 FROM matched
 {{- end}}

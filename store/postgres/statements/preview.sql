@@ -25,13 +25,15 @@ FROM found
 WHERE outcome IS NOT NULL OR status = 'OPEN'
 {{- else}}
 -- Unmatched, suppressed, skipped, eligible without an open task (would be
--- created), eligible with one (would be updated), and not eligible with an
--- OPEN task (would be retired).
+-- created), eligible with one (would be updated), not eligible with an
+-- OPEN task (would be retired), and every OPEN task (the retirement
+-- budget's measure).
 SELECT count(*) FILTER (WHERE outcome IS NULL),
        count(*) FILTER (WHERE outcome = 'suppressed'),
        count(*) FILTER (WHERE outcome = 'skipped'),
        count(*) FILTER (WHERE outcome = 'eligible' AND id IS NULL),
        count(*) FILTER (WHERE outcome = 'eligible' AND id IS NOT NULL),
-       count(*) FILTER (WHERE outcome IS DISTINCT FROM 'eligible' AND status = 'OPEN')
+       count(*) FILTER (WHERE outcome IS DISTINCT FROM 'eligible' AND status = 'OPEN'),
+       count(*) FILTER (WHERE status = 'OPEN')
 FROM found
 {{- end}}

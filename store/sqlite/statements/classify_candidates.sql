@@ -2,7 +2,8 @@
 -- its domain's latest date. ?1 organization, ?2 min confidence, ?3 domains
 -- (JSON array, in batch order), ?4 the chunk's pairs (JSON array of [shop,
 -- variant]), ?5 place of the chunk's first pair, ?6 pairs in the batch, ?7
--- whether every candidate keeps a row (the call lists its outcomes).
+-- whether every candidate keeps a row (the call lists its outcomes), ?8 the
+-- snapshot date every domain is read at, or NULL for each domain's latest.
 --
 -- Pairs are looked up in primary-key order, (variant, shop), one range scan
 -- each for all domains from the earliest of their latest dates; CROSS JOIN
@@ -15,8 +16,8 @@ SELECT CASE WHEN outcome = 2 OR ?7 THEN ord ELSE -1 - outcome END, outcome, doma
        recommended_qty, recommended_discount_pct, confidence, CASE outcome WHEN 2 THEN evidence END, 1
 FROM (
     WITH latest(domain, di, snapshot_date) AS MATERIALIZED (
-        SELECT d.value, d.key, (SELECT max(m.snapshot_date) FROM action_vector m
-                                WHERE m.organization_id = ?1 AND m.domain = d.value)
+        SELECT d.value, d.key, coalesce(?8, (SELECT max(m.snapshot_date) FROM action_vector m
+                                             WHERE m.organization_id = ?1 AND m.domain = d.value))
         FROM json_each(?3) d
     ),
     pair(pi, shop_id, variant_id) AS MATERIALIZED (
