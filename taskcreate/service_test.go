@@ -3,6 +3,7 @@ package taskcreate_test
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -103,6 +104,34 @@ func TestCreateTasksNormalizesTheBatch(t *testing.T) {
 	assert.Equal(t, 6, b.Len())
 	assert.Len(t, b.ProposedIDs, 6)
 	assert.Equal(t, uuid.UUID{15: 4}, candidatesOf(b)[3].id)
+	assert.Equal(t, taskcreate.DefaultRetireBudget, b.RetireBudget)
+	assert.True(t, b.SnapshotDate.IsZero())
+}
+
+// The batch carries the retirement budget, the request's in place of the
+// service's, and the pinned snapshot date.
+func TestCreateTasksPassesTheGuard(t *testing.T) {
+	store := &fakeStore{}
+	req := validRequest()
+	req.SnapshotDate = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	_, err := taskcreate.New(store, taskcreate.WithRetireBudget(0.2)).CreateTasks(t.Context(), req)
+	require.NoError(t, err)
+	req.MaxRetireFraction = ptr(0.9)
+	_, err = taskcreate.New(store, taskcreate.WithRetireBudget(0.2)).CreateTasks(t.Context(), req)
+	require.NoError(t, err)
+	require.Len(t, store.batches, 2)
+	assert.Equal(t, []float64{0.2, 0.9}, []float64{store.batches[0].RetireBudget, store.batches[1].RetireBudget})
+	assert.Equal(t, req.SnapshotDate, store.batches[0].SnapshotDate)
+}
+
+func TestCheckRetireBudget(t *testing.T) {
+	b := &taskcreate.Batch{RetireBudget: 0.5}
+	assert.NoError(t, b.CheckRetireBudget(100, 50), "at the limit")
+	err := b.CheckRetireBudget(100, 51)
+	assert.ErrorIs(t, err, taskcreate.ErrRetireBudgetExceeded)
+	assert.Equal(t, &taskcreate.RetireBudgetError{WouldRetire: 51, Open: 100, Budget: 0.5}, err)
+	assert.NoError(t, b.CheckRetireBudget(21, taskcreate.RetireGuardMinimum), "never more than the guard's minimum")
+	assert.ErrorContains(t, err, "would retire 51 of 100 open tasks")
 }
 
 func TestDefaultIDsAreUniqueVersion7(t *testing.T) {
@@ -240,6 +269,9 @@ func TestNewPanicsOnProgrammingErrors(t *testing.T) {
 		"negative outcomes": func() { taskcreate.New(store, taskcreate.WithMaxOutcomes(-1)) },
 		"zero attempts":     func() { taskcreate.New(store, taskcreate.WithRetry(0, time.Millisecond)) },
 		"negative backoff":  func() { taskcreate.New(store, taskcreate.WithRetry(1, -time.Millisecond)) },
+		"budget below 0":    func() { taskcreate.New(store, taskcreate.WithRetireBudget(-0.01)) },
+		"budget above 1":    func() { taskcreate.New(store, taskcreate.WithRetireBudget(1.01)) },
+		"budget NaN":        func() { taskcreate.New(store, taskcreate.WithRetireBudget(math.NaN())) },
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { assert.Panics(t, fn) })

@@ -60,6 +60,16 @@ func TestCreateTasksRejectsInvalidRequests(t *testing.T) {
 		{"confidence above 1", func(r *taskcreate.Request) { r.MinConfidence = 1.0001 }, []string{"minConfidence=" + invalid}},
 		{"confidence NaN", func(r *taskcreate.Request) { r.MinConfidence = math.NaN() }, []string{"minConfidence=" + invalid}},
 		{"confidence infinite", func(r *taskcreate.Request) { r.MinConfidence = math.Inf(1) }, []string{"minConfidence=" + invalid}},
+		{"retire fraction below 0", func(r *taskcreate.Request) { r.MaxRetireFraction = ptr(-0.1) }, []string{"maxRetireFraction=" + invalid}},
+		{"retire fraction above 1", func(r *taskcreate.Request) { r.MaxRetireFraction = ptr(1.5) }, []string{"maxRetireFraction=" + invalid}},
+		{"retire fraction NaN", func(r *taskcreate.Request) { r.MaxRetireFraction = ptr(math.NaN()) }, []string{"maxRetireFraction=" + invalid}},
+		{"snapshot date at noon", func(r *taskcreate.Request) { r.SnapshotDate = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) },
+			[]string{"snapshotDate=" + invalid}},
+		{"snapshot date at midnight elsewhere", func(r *taskcreate.Request) {
+			r.SnapshotDate = time.Date(2026, 11, 27, 0, 0, 0, 0, time.FixedZone("", 3600))
+		}, []string{"snapshotDate=" + invalid}},
+		{"snapshot date in year 10000", func(r *taskcreate.Request) { r.SnapshotDate = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) },
+			[]string{"snapshotDate=" + invalid}},
 		{"bad pairs", func(r *taskcreate.Request) {
 			r.Perimeter = []taskcreate.Pair{{VariantID: "v", ShopID: "s"}, {VariantID: "", ShopID: "s"}, {VariantID: "v", ShopID: "s\n"}}
 		}, []string{"perimeter[1].variantId=" + missing, "perimeter[2].shopId=" + invalid}},
@@ -91,6 +101,9 @@ func TestCreateTasksAcceptsBoundaryValues(t *testing.T) {
 		{"255-byte ids", func(r *taskcreate.Request) { r.OrganizationID = strings.Repeat("é", 127) + "o" }},
 		{"surrounding spaces are kept", func(r *taskcreate.Request) { r.WorkflowRunID = " run " }},
 		{"nil perimeter", func(r *taskcreate.Request) { r.Perimeter = nil }},
+		{"retire fraction 0", func(r *taskcreate.Request) { r.MaxRetireFraction = ptr(0.0) }},
+		{"retire fraction 1", func(r *taskcreate.Request) { r.MaxRetireFraction = ptr(1.0) }},
+		{"snapshot date", func(r *taskcreate.Request) { r.SnapshotDate = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC) }},
 		{"perimeter at the limit", func(r *taskcreate.Request) {
 			r.Perimeter = []taskcreate.Pair{{VariantID: "a", ShopID: "s"}, {VariantID: "b", ShopID: "s"}}
 		}},
@@ -199,3 +212,5 @@ func TestErrorsAreDistinct(t *testing.T) {
 	assert.NoError(t, taskcreate.MarkTransient(nil))
 	assert.NotErrorIs(t, base, taskcreate.ErrTransient)
 }
+
+func ptr[T any](v T) *T { return &v }
