@@ -2,7 +2,9 @@
 // database: it seeds a day of recommendations, runs two workflow runs over
 // the same perimeter, then a third after a newer snapshot stops
 // recommending one of the tasks, which it retires (previewed first by a dry
-// run), and prints what each did and the tasks that result.
+// run), and prints what each did and the tasks that result. A second
+// organization shows the retirement budget refusing a run that meets a
+// snapshot the data platform is still loading.
 //
 //	go run ./examples/quickstart            # database in a new temporary directory
 //	go run ./examples/quickstart -dir data  # database in ./data/tasks.db
@@ -11,6 +13,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -114,6 +117,10 @@ func run(ctx context.Context, dir string, w io.Writer) error {
 		report(label, res)
 	}
 
+	if err := partialSnapshot(ctx, store, svc, w); err != nil {
+		return err
+	}
+
 	tasks, err := store.ListTasks(ctx, taskcreate.TaskFilter{OrganizationID: organization})
 	if err != nil {
 		return err
@@ -156,6 +163,73 @@ func seed() []taskcreate.ActionVector {
 		// unmatched: only in the older snapshot, which is never used
 		row(older, taskcreate.Restock, "variant-uuid-4", "shop-uuid-2", ref(30), nil, ref(0.95), `{"daysOfCover":0.5}`),
 	}
+}
+
+// partialSnapshot has a second organization's run meet a snapshot of
+// which only 10 of 40 positions are loaded: every other position reads as
+// unmatched, and retiring their tasks would empty most of the board. The
+// retirement budget refuses the run, in its dry run too, and writes
+// nothing; once the snapshot is whole the run goes through.
+func partialSnapshot(ctx context.Context, store *sqlite.Store, svc *taskcreate.Service, w io.Writer) error {
+	const org = "550e8400-e29b-41d4-a716-446655440002"
+	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
+	rows := func(date time.Time, n int) []taskcreate.ActionVector {
+		var out []taskcreate.ActionVector
+		for i := range n {
+			out = append(out, taskcreate.ActionVector{OrganizationID: org, VariantID: fmt.Sprintf("variant-uuid-%d", 100+i),
+				ShopID: "shop-uuid-9", SnapshotDate: date, Domain: taskcreate.Restock, RecommendedQty: ref(5),
+				Confidence: ref(0.9), Snapshot: json.RawMessage(`{"daysOfCover":2}`)})
+		}
+		return out
+	}
+	if done, err := store.ListTasks(ctx, taskcreate.TaskFilter{OrganizationID: org}); err != nil || len(done) > 0 {
+		if err == nil {
+			fmt.Fprintf(w, "\norganization %s already has its tasks: the retirement budget shows on a new database\n", org)
+		}
+		return err
+	}
+	req := taskcreate.Request{OrganizationID: org, WorkflowRunID: "workflow-run-uuid-jkl012",
+		Domains: []taskcreate.Domain{taskcreate.Restock}, MinConfidence: 0.6}
+	for _, v := range rows(day(27), 40) {
+		req.Perimeter = append(req.Perimeter, taskcreate.Pair{VariantID: v.VariantID, ShopID: v.ShopID})
+	}
+	if err := store.PutActionVectors(ctx, rows(day(27), 40)); err != nil {
+		return err
+	}
+	res, err := svc.CreateTasks(ctx, req)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\norganization %s: run %s created %d tasks from the 2026-11-27 snapshot\n", org, req.WorkflowRunID, res.Created)
+
+	if err := store.PutActionVectors(ctx, rows(day(29), 10)); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "the 2026-11-29 snapshot is still loading: 10 of its 40 positions are there")
+	req.WorkflowRunID, req.RetireStale = "workflow-run-uuid-mno345", true
+	for _, dryRun := range []bool{true, false} {
+		req.DryRun = dryRun
+		_, err := svc.CreateTasks(ctx, req)
+		var refused *taskcreate.RetireBudgetError
+		if !errors.As(err, &refused) {
+			return fmt.Errorf("want the retirement budget to refuse the run, got %v", err)
+		}
+		label := req.WorkflowRunID
+		if dryRun {
+			label += " (dry run)"
+		}
+		fmt.Fprintf(w, "run %s: refused, it would retire %d of %d open tasks (budget %g); nothing written\n",
+			label, refused.WouldRetire, refused.Open, refused.Budget)
+	}
+	if err := store.PutActionVectors(ctx, rows(day(29), 40)); err != nil {
+		return err
+	}
+	req.DryRun = false
+	if res, err = svc.CreateTasks(ctx, req); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "once it is whole, run %s: updated %d, retired %d\n", req.WorkflowRunID, res.Updated, res.Retired)
+	return nil
 }
 
 func ref[T any](v T) *T { return &v }

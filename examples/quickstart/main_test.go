@@ -18,6 +18,9 @@ func TestQuickstart(t *testing.T) {
 		"run workflow-run-uuid-ghi789 (dry run): created 0, updated 2, suppressed 2, skipped 2, unmatched 15, retired 1 (WORKFLOW_TASKS_PREVIEWED)",
 		"run workflow-run-uuid-ghi789: created 0, updated 2, suppressed 2, skipped 2, unmatched 15, retired 1 (WORKFLOW_TASKS_CREATED)",
 		"3 tasks:",
+		"run workflow-run-uuid-mno345 (dry run): refused, it would retire 30 of 40 open tasks (budget 0.5); nothing written",
+		"run workflow-run-uuid-mno345: refused, it would retire 30 of 40 open tasks (budget 0.5); nothing written",
+		"once it is whole, run workflow-run-uuid-mno345: updated 40, retired 0",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
