@@ -25,7 +25,7 @@ func MarkOutcomeUnknown(err error) error {
 	if err == nil {
 		return nil
 	}
-	return markedError{err: err, mark: ErrOutcomeUnknown, prefix: ErrOutcomeUnknown.Error() + ": "}
+	return markedError{err: err, mark: ErrOutcomeUnknown, prefix: "outcome unknown: "}
 }
 
 // ErrTaskNotFound is returned by a store's SetTaskStatus when the

@@ -297,6 +297,13 @@ func panicMessage(t *testing.T, f func()) (msg string) {
 	return ""
 }
 
+// sentButSafeToRetry is what pgx returns when the connection closed after
+// a COMMIT was written, which it may still call safe to retry.
+type sentButSafeToRetry struct{}
+
+func (sentButSafeToRetry) Error() string     { return "conn closed" }
+func (sentButSafeToRetry) SafeToRetry() bool { return true }
+
 // A COMMIT error leaves the outcome unknown unless it proves a rollback: a
 // connection lost after COMMIT was sent, a server shutting down, and a
 // Citus coordinator that lost a committing worker may all follow a commit.
@@ -306,6 +313,7 @@ func TestCommitTellsWhatItKnows(t *testing.T) {
 	for _, lost := range []error{io.ErrUnexpectedEOF, errors.New("write tcp: connection reset by peer"),
 		&pgconn.PgError{Severity: "FATAL", Code: "57P01", Message: "terminating connection due to administrator command"},
 		&pgconn.PgError{Severity: "ERROR", Code: "XX000", Message: "could not commit transaction for shard 102008 on at least one active node"},
+		sentButSafeToRetry{}, // pgx's word for a COMMIT whose answer was lost
 	} {
 		t.Run("lost during commit: "+lost.Error(), func(t *testing.T) {
 			db, mock := newMock(t)

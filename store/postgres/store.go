@@ -181,20 +181,17 @@ func (s *Store) inTx(ctx context.Context, fn func(q sqldb.Querier) error) error 
 
 // commitError tells a COMMIT that certainly failed, which wrapErr
 // classifies as any other error, from one that may have committed, which
-// says so (taskcreate.ErrOutcomeUnknown). Only what proves a rollback is a
-// certain failure: a COMMIT that never reached the server, and the
-// server's own refusal of the transaction (SQLSTATE class 40, transaction
-// rollback, and class 23, a deferred constraint it broke). Anything else
-// may follow a commit: a connection lost after COMMIT was sent, a server
-// shutting down (57P01), and Citus' XX000 "could not commit transaction
-// for shard ... on at least one active node", which a coordinator answers
-// when it lost a worker that was committing.
+// says so (taskcreate.ErrOutcomeUnknown). Only the server's own refusal of
+// the transaction proves a rollback: SQLSTATE class 40 (transaction
+// rollback) and class 23 (a deferred constraint it broke). Anything else
+// may follow a commit: a connection lost once COMMIT was written (which
+// pgx may still call safe to retry), a server shutting down (57P01), and
+// Citus' XX000 "could not commit transaction for shard ... on at least one
+// active node", which a coordinator answers when it lost a worker that was
+// committing.
 func commitError(err error) error {
 	var pgErr *pgconn.PgError
-	switch {
-	case pgconn.SafeToRetry(err): // never sent
-		return wrapErr("commit", err)
-	case errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "40") || strings.HasPrefix(pgErr.Code, "23")):
+	if errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "40") || strings.HasPrefix(pgErr.Code, "23")) {
 		return wrapErr("commit", err)
 	}
 	return taskcreate.MarkOutcomeUnknown(fmt.Errorf("postgres: commit: %w", err))
