@@ -37,9 +37,7 @@ type Dialect struct {
 }
 
 // Handle is where a Store's statements run: a pool, which Close closes only
-// if the Store made it, or a caller's transaction on that pool. A Store
-// embeds it: its methods DB and Close are the Store's; the package's
-// functions give the rest.
+// if the Store made it, or a caller's transaction on that pool.
 type Handle struct {
 	pool *sql.DB
 	tx   *sql.Tx
@@ -59,12 +57,12 @@ func Borrowed(who string, pool *sql.DB) Handle {
 }
 
 // WithTx returns h bound to the caller's transaction tx.
-func WithTx(h Handle, tx *sql.Tx) Handle { return Handle{pool: h.pool, tx: tx} }
+func (h Handle) WithTx(tx *sql.Tx) Handle { return Handle{pool: h.pool, tx: tx} }
 
 // DB returns the pool the Store runs on.
 func (h Handle) DB() *sql.DB { return h.pool }
 
-// Close closes the pool if Open made it.
+// Close closes the pool if the Store made it.
 func (h Handle) Close() error {
 	if !h.owns {
 		return nil
@@ -74,11 +72,11 @@ func (h Handle) Close() error {
 
 // InCallerTx reports whether h runs in the caller's transaction, which
 // only the caller can commit, roll back or retry.
-func InCallerTx(h Handle) bool { return h.tx != nil }
+func (h Handle) InCallerTx() bool { return h.tx != nil }
 
-// QuerierOf returns where a statement that needs no transaction of its own
+// Querier returns where a statement that needs no transaction of its own
 // runs: the caller's transaction, or the pool.
-func QuerierOf(h Handle) Querier {
+func (h Handle) Querier() Querier {
 	if h.tx != nil {
 		return h.tx
 	}
@@ -96,7 +94,7 @@ func QuerierOf(h Handle) Querier {
 // during it would report a failure for a commit that happened. So every
 // error InTx returns means nothing was written, except one CommitFailed
 // says may have been.
-func InTx(ctx context.Context, h Handle, dialect Dialect, fn func(q Querier) error) (err error) {
+func (h Handle) InTx(ctx context.Context, dialect Dialect, fn func(q Querier) error) (err error) {
 	if h.tx != nil {
 		return fn(h.tx)
 	}

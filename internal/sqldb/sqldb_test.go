@@ -51,11 +51,11 @@ func TestFailedBeginIsRolledBack(t *testing.T) {
 			mock.ExpectExec("COMMIT").WillReturnResult(sqlmock.NewResult(0, 0))
 
 			ran := false
-			err := sqldb.InTx(t.Context(), h, dialect, func(sqldb.Querier) error { ran = true; return nil })
+			err := h.InTx(t.Context(), dialect, func(sqldb.Querier) error { ran = true; return nil })
 			require.ErrorIs(t, err, context.Canceled)
 			assert.ErrorContains(t, err, "begin: ")
 			assert.False(t, ran, "the work ran after a failed BEGIN")
-			err = sqldb.InTx(t.Context(), h, dialect, func(sqldb.Querier) error { return nil })
+			err = h.InTx(t.Context(), dialect, func(sqldb.Querier) error { return nil })
 			require.NoError(t, err, "the next transaction on the pool")
 		})
 	}
@@ -93,7 +93,7 @@ func TestTransactionOutcomes(t *testing.T) {
 			tt.expect(mock)
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			err := sqldb.InTx(ctx, h, dialect, func(sqldb.Querier) error { return tt.work(cancel) })
+			err := h.InTx(ctx, dialect, func(sqldb.Querier) error { return tt.work(cancel) })
 			if tt.want == nil {
 				require.NoError(t, err)
 				return

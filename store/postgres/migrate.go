@@ -68,7 +68,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 // when WithCitus says it must and it does not.
 func (s *Store) onCitus(ctx context.Context) (bool, error) {
 	var citus bool
-	err := sqldb.QuerierOf(s.Handle).QueryRowContext(ctx, `SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')`).Scan(&citus)
+	err := s.db.Querier().QueryRowContext(ctx, `SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')`).Scan(&citus)
 	switch {
 	case err != nil:
 		return false, s.wrapErr("migrate: find Citus", err)
@@ -88,7 +88,7 @@ func (s *Store) checkDistribution(ctx context.Context, citus bool, table string)
 	}
 	var column string
 	var colocated bool
-	err := sqldb.QuerierOf(s.Handle).QueryRowContext(ctx, `
+	err := s.db.Querier().QueryRowContext(ctx, `
 		SELECT column_to_column_name(p.logicalrelid, p.partkey),
 		       p.colocationid = (SELECT colocationid FROM pg_dist_partition WHERE logicalrelid = $2::regclass)
 		FROM pg_dist_partition p WHERE p.logicalrelid = $1::regclass`, table, s.names.ActionVector).Scan(&column, &colocated)
@@ -119,7 +119,7 @@ func (s *Store) ensureMigrationsTable(ctx context.Context) error {
 // touched (CREATE TABLE IF NOT EXISTS would still need CREATE rights).
 func (s *Store) ensureActionVectorTable(ctx context.Context, n names) error {
 	var exists bool
-	if err := sqldb.QuerierOf(s.Handle).QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, s.names.ActionVector).Scan(&exists); err != nil {
+	if err := s.db.Querier().QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, s.names.ActionVector).Scan(&exists); err != nil {
 		return s.wrapErr("migrate", err)
 	}
 	if exists {
@@ -136,9 +136,9 @@ func (s *Store) ensureActionVectorTable(ctx context.Context, n names) error {
 // them can both miss the relation, and one then fails on a catalog unique
 // index; running them again finds it.
 func (s *Store) execDDL(ctx context.Context, step, ddl string) error {
-	_, err := sqldb.QuerierOf(s.Handle).ExecContext(ctx, ddl)
-	if !sqldb.InCallerTx(s.Handle) && (hasCode(err, uniqueViolation) || hasCode(err, duplicateTable) || hasCode(err, duplicateObject)) {
-		_, err = sqldb.QuerierOf(s.Handle).ExecContext(ctx, ddl)
+	_, err := s.db.Querier().ExecContext(ctx, ddl)
+	if !s.db.InCallerTx() && (hasCode(err, uniqueViolation) || hasCode(err, duplicateTable) || hasCode(err, duplicateObject)) {
+		_, err = s.db.Querier().ExecContext(ctx, ddl)
 	}
 	if err != nil {
 		return s.wrapErr(step, err)

@@ -22,13 +22,13 @@ import (
 // besides the port. It is safe for concurrent use, except a Store bound to a
 // caller's transaction with WithTx, which is as safe as that transaction.
 type Store struct {
-	sqldb.Handle // DB and Close
-	now          func() time.Time
-	chunkSize    int
-	names        names
-	sql          statements
-	withCitus    bool    // WithCitus: Migrate requires Citus
-	layout       *layout // shared with the Stores WithTx returns
+	db        sqldb.Handle
+	now       func() time.Time
+	chunkSize int
+	names     names
+	sql       statements
+	withCitus bool    // WithCitus: Migrate requires Citus
+	layout    *layout // shared with the Stores WithTx returns
 }
 
 // Option configures a Store.
@@ -133,7 +133,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	}
 	db.SetMaxOpenConns(c.maxConns)
 	db.SetMaxIdleConns(c.maxConns)
-	s.Handle = sqldb.Owned(db)
+	s.db = sqldb.Owned(db)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, wrapErr("connect", err)
@@ -155,9 +155,18 @@ func New(db *sql.DB, opts ...Option) *Store {
 	if err != nil {
 		panic(err)
 	}
-	s.Handle = sqldb.Borrowed("postgres: New", db)
+	s.db = sqldb.Borrowed("postgres: New", db)
 	return s
 }
+
+// DB returns the pool the Store runs on: the one Open made, or the one
+// given to New. A Store bound to a transaction with WithTx returns the
+// pool of that transaction's parent Store.
+func (s *Store) DB() *sql.DB { return s.db.DB() }
+
+// Close closes the pool if Open made it, and does nothing for a Store New
+// made on the caller's pool, or one WithTx returned.
+func (s *Store) Close() error { return s.db.Close() }
 
 // WithTx returns a Store that runs every operation inside tx, the caller's
 // transaction, so tasks are created atomically with the caller's own
@@ -166,7 +175,7 @@ func New(db *sql.DB, opts ...Option) *Store {
 // the caller can retry a whole transaction.
 func (s *Store) WithTx(tx *sql.Tx) *Store {
 	c := *s
-	c.Handle = sqldb.WithTx(s.Handle, tx)
+	c.db = s.db.WithTx(tx)
 	return &c
 }
 
@@ -176,7 +185,7 @@ func (s *Store) WithTx(tx *sql.Tx) *Store {
 // ran; in a transaction, a cancellation drops the connection and the
 // server rolls back.
 func (s *Store) inTx(ctx context.Context, fn func(q sqldb.Querier) error) error {
-	return sqldb.InTx(ctx, s.Handle, sqldb.Dialect{Begin: "BEGIN", Wrap: s.wrapErr, CommitFailed: commitError}, fn)
+	return s.db.InTx(ctx, sqldb.Dialect{Begin: "BEGIN", Wrap: s.wrapErr, CommitFailed: commitError}, fn)
 }
 
 // commitError tells a COMMIT that certainly failed, which wrapErr
@@ -200,7 +209,7 @@ func commitError(err error) error {
 // wrapErr names the failed step and marks errors a retry may cure, unless
 // the Store runs in the caller's transaction: only the caller can retry it.
 func (s *Store) wrapErr(step string, err error) error {
-	if sqldb.InCallerTx(s.Handle) {
+	if s.db.InCallerTx() {
 		return fmt.Errorf("postgres: %s: %w", step, err)
 	}
 	return wrapErr(step, err)

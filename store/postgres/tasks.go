@@ -82,7 +82,7 @@ func (s *Store) ListTasks(ctx context.Context, f taskcreate.TaskFilter) ([]taskc
 	for i, st := range f.Statuses {
 		statuses[i] = string(st)
 	}
-	tasks, err := sqldb.Collect(ctx, sqldb.QuerierOf(s.Handle), scanTask, s.sql.listTasks, f.OrganizationID, f.WorkflowRunID, statuses)
+	tasks, err := sqldb.Collect(ctx, s.db.Querier(), scanTask, s.sql.listTasks, f.OrganizationID, f.WorkflowRunID, statuses)
 	if err != nil {
 		return nil, s.wrapErr("list tasks", err)
 	}

@@ -19,10 +19,10 @@ import (
 // besides the port. It is safe for concurrent use, except a Store bound to
 // a caller's transaction with WithTx, which is as safe as that transaction.
 type Store struct {
-	sqldb.Handle // DB and Close
-	now          func() time.Time
-	busyTimeout  time.Duration
-	chunkSize    int
+	db          sqldb.Handle
+	now         func() time.Time
+	busyTimeout time.Duration
+	chunkSize   int
 }
 
 // Option configures a Store.
@@ -91,7 +91,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	s.Handle = sqldb.Owned(db)
+	s.db = sqldb.Owned(db)
 	if err := s.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -110,9 +110,18 @@ func New(db *sql.DB, opts ...Option) *Store {
 	if err != nil {
 		panic(err)
 	}
-	s.Handle = sqldb.Borrowed("sqlite: New", db)
+	s.db = sqldb.Borrowed("sqlite: New", db)
 	return s
 }
+
+// DB returns the pool the Store runs on: the one Open made, or the one
+// given to New. A Store bound to a transaction with WithTx returns the
+// pool of that transaction's parent Store.
+func (s *Store) DB() *sql.DB { return s.db.DB() }
+
+// Close closes the pool if Open made it, and does nothing for a Store New
+// made on the caller's pool, or one WithTx returned.
+func (s *Store) Close() error { return s.db.Close() }
 
 // WithTx returns a Store that runs every operation inside tx, the caller's
 // transaction, so tasks are created atomically with the caller's own
@@ -122,7 +131,7 @@ func New(db *sql.DB, opts ...Option) *Store {
 // halfway: on Open's single connection, or with BEGIN IMMEDIATE semantics.
 func (s *Store) WithTx(tx *sql.Tx) *Store {
 	c := *s
-	c.Handle = sqldb.WithTx(s.Handle, tx)
+	c.db = s.db.WithTx(tx)
 	return &c
 }
 
@@ -132,7 +141,7 @@ func (s *Store) WithTx(tx *sql.Tx) *Store {
 // committed: SQLite either keeps the transaction open, which the rollback
 // ends, or rolls it back.
 func (s *Store) inWriteTx(ctx context.Context, fn func(q sqldb.Querier) error) error {
-	return sqldb.InTx(ctx, s.Handle, sqldb.Dialect{
+	return s.db.InTx(ctx, sqldb.Dialect{
 		Begin:        "BEGIN IMMEDIATE",
 		Wrap:         s.wrapErr,
 		CommitFailed: func(err error) error { return s.wrapErr("commit", err) },
@@ -148,7 +157,7 @@ func (s *Store) wrapErr(step string, err error) error {
 		return nil
 	}
 	err = fmt.Errorf("sqlite: %s: %w", step, err)
-	if !sqldb.InCallerTx(s.Handle) && isTransient(err) {
+	if !s.db.InCallerTx() && isTransient(err) {
 		return taskcreate.MarkTransient(err)
 	}
 	return err

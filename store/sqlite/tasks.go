@@ -59,7 +59,7 @@ func (s *Store) ListTasks(ctx context.Context, f taskcreate.TaskFilter) ([]taskc
 	if len(f.Statuses) > 0 {
 		statuses = string(appendJSONStrings(nil, f.Statuses))
 	}
-	tasks, err := sqldb.Collect(ctx, sqldb.QuerierOf(s.Handle), scanTask, listTasks, f.OrganizationID, f.WorkflowRunID, statuses)
+	tasks, err := sqldb.Collect(ctx, s.db.Querier(), scanTask, listTasks, f.OrganizationID, f.WorkflowRunID, statuses)
 	if err != nil {
 		return nil, s.wrapErr("list tasks", err)
 	}
