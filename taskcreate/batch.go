@@ -138,7 +138,7 @@ type Outcome struct {
 	Skipped    int // the action vector recommends nothing
 	Unmatched  int // no action vector in the latest snapshot
 	Retired    int // OPEN tasks of suppressed, skipped and unmatched candidates dismissed (RetireStale)
-	Open       int // OPEN tasks of the candidates before the call, counted for RetireStale
+	Open       int // OPEN tasks of the candidates before the call, counted for RetireStale when Retired > RetireGuardMinimum
 
 	// Candidates lists, when the batch has ReturnOutcomes, every candidate
 	// that has an action vector or a retired task, in any order; a

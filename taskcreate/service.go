@@ -205,7 +205,7 @@ func checkOutcome(b *Batch, out Outcome) error {
 	switch {
 	case out.Total() != b.Len() || min(out.Created, out.Updated, out.Suppressed, out.Skipped, out.Unmatched, out.Retired) < 0:
 		return bad("%d of %d candidates (%+v)", out.Total(), b.Len(), out)
-	case out.Retired > out.Suppressed+out.Skipped+out.Unmatched || out.Retired > 0 && !b.RetireStale || b.RetireStale && out.Retired > out.Open:
+	case out.Retired > out.Suppressed+out.Skipped+out.Unmatched || out.Retired > 0 && !b.RetireStale || b.RetireStale && out.Retired > RetireGuardMinimum && out.Retired > out.Open:
 		return bad("%d tasks retired of %d open, with %d candidates not eligible and RetireStale %v", out.Retired, out.Open,
 			out.Suppressed+out.Skipped+out.Unmatched, b.RetireStale)
 	case !b.ReturnOutcomes:

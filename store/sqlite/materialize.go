@@ -78,17 +78,6 @@ func (s *Store) materialize(ctx context.Context, q sqldb.Querier, c *call) (out 
 	if err != nil {
 		return out, err
 	}
-	if b.RetireStale { // the retirement budget's measure, before anything is written
-		err = c.chunks(s.chunkSize, func(_ int, pairs string) error {
-			var n int
-			err := on(q, "SELECT", "tasks", 0).QueryRowContext(ctx, countOpen, b.OrganizationID, c.domains, pairs).Scan(&n)
-			out.Open += n
-			return s.wrapErr("count open tasks", err)
-		})
-		if err != nil {
-			return out, err
-		}
-	}
 	written := int64(-1)
 	if !b.DryRun {
 		res, err := on(q, "INSERT", "tasks", b.Len()).ExecContext(ctx, upsertTasks, b.OrganizationID, string(b.Priority), b.WorkflowRunID, formatTimestamp(b.Now), c.ids)
@@ -125,8 +114,13 @@ func (s *Store) materialize(ctx context.Context, q sqldb.Querier, c *call) (out 
 			return out, err
 		}
 		out.Retired = len(retired)
-		if err := b.CheckRetireBudget(out.Open, out.Retired); err != nil {
-			return out, err // before COMMIT: the call rolls back
+		if out.Retired > taskcreate.RetireGuardMinimum { // else no budget can refuse: nothing to count
+			if out.Open, err = s.openBefore(ctx, q, c, out); err != nil {
+				return out, err
+			}
+			if err := b.CheckRetireBudget(out.Open, out.Retired); err != nil {
+				return out, err // before COMMIT: the call rolls back
+			}
 		}
 	}
 	if b.ReturnOutcomes {
@@ -170,6 +164,23 @@ func (s *Store) retire(ctx context.Context, q sqldb.Querier, c *call) ([]taskcre
 		return nil
 	})
 	return retired, err
+}
+
+// openBefore returns how many OPEN tasks the candidates had before the
+// call, counted after its writes: those still OPEN, less the ones it
+// created, plus the ones it retired (a dry run wrote nothing).
+func (s *Store) openBefore(ctx context.Context, q sqldb.Querier, c *call, out taskcreate.Outcome) (int, error) {
+	open := 0
+	err := c.chunks(s.chunkSize, func(_ int, pairs string) error {
+		var n int
+		err := on(q, "SELECT", "tasks", 0).QueryRowContext(ctx, countOpen, c.b.OrganizationID, c.domains, pairs).Scan(&n)
+		open += n
+		return s.wrapErr("count open tasks", err)
+	})
+	if !c.b.DryRun {
+		open += out.Retired - out.Created
+	}
+	return open, err
 }
 
 // listOutcomes lists the classified candidates with their tasks, and the

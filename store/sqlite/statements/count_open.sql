@@ -1,6 +1,6 @@
--- Before the upsert of a call that retires stale tasks, one chunk of
--- pairs: the OPEN tasks of its candidates, the measure of the retirement
--- budget. ?1 organization, ?2 domains (JSON array), ?3 the chunk's pairs
+-- After the writes of a call that retired more tasks than
+-- RetireGuardMinimum, one chunk of pairs: the OPEN tasks of its
+-- candidates, from which the retirement budget's measure follows. ?1 organization, ?2 domains (JSON array), ?3 the chunk's pairs
 -- (JSON array of [shop, variant]). Each candidate's open task is found by
 -- its key, through the upsert's conflict target.
 SELECT count(*)
