@@ -14,7 +14,8 @@
 // 429 with Retry-After, opens at most -max-conns connections to PostgreSQL,
 // and answers any other path with a JSON 404. On a listener of its own,
 // -admin-addr (default 127.0.0.1:9090), it serves GET /healthz, GET
-// /readyz (the database answers a ping within a second) and GET /metrics
+// /readyz (the database answers within a second, on a connection of the
+// check's own that never waits behind the calls' pool) and GET /metrics
 // (Prometheus text), without the token. SIGINT or SIGTERM stops it after
 // in-flight requests finish.
 package main
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	demo := flags.Bool("demo", false, "seed the recommendations that make the reference request create two tasks, and tasks of a dead run to sweep")
 	shutdownTimeout := flags.Duration("shutdown-timeout", 15*time.Second, "how long in-flight requests may run after SIGINT or SIGTERM")
 	maxCalls := flags.Int("max-calls", 32, "most task-create calls served at once; beyond them callers get 429 with Retry-After")
+	maxInFlight := flags.Int64("max-inflight-bytes", taskhttp.DefaultMaxInFlightBytes,
+		"most request bytes held at once, from admission to response; beyond them callers get 429 with Retry-After (9223372036854775807: no bound)")
 	maxConns := flags.Int("max-conns", postgres.DefaultMaxConns, "most connections to PostgreSQL")
 	adminAddr := flags.String("admin-addr", "127.0.0.1:9090", "address of "+healthPath+", "+readyPath+" and "+metricsPath+", served without the token")
 	if err := flags.Parse(args); err != nil {
@@ -99,6 +102,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer store.Close()
+	ready, err := openReadiness(getenv, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer ready.Close()
 	meterProvider, registry, err := newMetrics(store.DB())
 	if err != nil {
 		return err
@@ -115,6 +123,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Token:              token,
 		Timeout:            requestTimeout,
 		MaxConcurrentCalls: *maxCalls,
+		MaxInFlightBytes:   *maxInFlight,
 		Logger:             logger,
 	}
 	handler, err := taskhttp.NewHandler(svc, opts)
@@ -139,7 +148,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	admin, err := listen(ctx, *adminAddr, adminHandler(store.DB(), registry, logger), logger)
+	admin, err := listen(ctx, *adminAddr, adminHandler(ready, registry, logger), logger)
 	if err != nil {
 		api.listener.Close()
 		return err

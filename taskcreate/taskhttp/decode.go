@@ -32,8 +32,11 @@ func (d *bodyDecoder) err() error {
 	var netErr net.Error
 	switch msg := "could not be read"; {
 	case d.stop == nil || d.stop == errTooManyProblems:
-	case errors.As(d.stop, new(*http.MaxBytesError)):
+	case errors.As(d.stop, new(*http.MaxBytesError)), errors.Is(d.stop, ErrTooManyRequests):
 		return d.stop
+	case d.stop == errRefused: // after the problems found before it, as the end of a broken body is
+		d.problems = append(d.problems[:min(len(d.problems), taskcreate.MaxFieldErrors-len(d.refusal))], d.refusal...)
+		return &taskcreate.ValidationError{Fields: d.problems}
 	case errors.Is(d.stop, os.ErrDeadlineExceeded) || errors.As(d.stop, &netErr) && netErr.Timeout(): // a stalled body
 		return fmt.Errorf("%w: %w", ErrRequestTimeout, d.stop)
 	default:
@@ -88,9 +91,11 @@ type bodyDecoder struct {
 	dec      *json.Decoder
 	req      taskcreate.Request
 	problems []taskcreate.FieldError
-	raw      json.RawMessage // the last value decoded, reused
-	stop     error           // once set, nothing is read or listed: errTooManyProblems, or why the body broke
-	stopAt   jsonPath        // where the body broke
+	raw      json.RawMessage         // the last value decoded, reused
+	stop     error                   // once set, nothing is read or listed: errTooManyProblems, errRefused, or why the body broke
+	stopAt   jsonPath                // where the body broke
+	guard    *sizeGuard              // nil: nothing is refused for its size
+	refusal  []taskcreate.FieldError // the errRefused error's fields
 }
 
 // add lists a problem; past taskcreate.MaxFieldErrors, as taskcreate does, the last one says the list is cut.

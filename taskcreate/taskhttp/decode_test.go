@@ -45,7 +45,7 @@ func TestDecodeRequestStrings(t *testing.T) {
 		var want string
 		require.NoError(t, json.Unmarshal([]byte(raw), &want))
 		b := body("organizationId", raw, "domains", `["restock",`+raw+`]`, "perimeter", `[{"variantId":`+raw+`,"shopId":`+raw+`}]`)
-		got, err := decodeRequest(strings.NewReader(b))
+		got, err := decodeRequest(strings.NewReader(b), nil)
 		var invalid *taskcreate.ValidationError
 		if errors.As(err, &invalid) {
 			for _, f := range invalid.Fields {
@@ -234,6 +234,15 @@ func FuzzDecodeRequest(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
+	for _, seed := range []string{
+		body("perimeter", `[{"shopId":"a","variantId":"v"},{"shopId":"b","variantId":"v"},{"shopId":"c","variantId":"v"},{"shopId":"d","variantId":"v"}]`),
+		body("returnOutcomes", "true", "perimeter", `[{"shopId":"a","variantId":"v"},{"shopId":"b","variantId":"v"},{"shopId":"a","variantId":"v"}]`),
+		`{"returnOutcomes":true,"perimeter":[{"shopId":"a","variantId":"v"},{"shopId":"b","variantId":"v"},{"shopId":"c","variantId":"v"}],` +
+			`"domains":["restock","markdown"],"organizationId":"o","workflowRunId":"r","minConfidence":0}`,
+		`{"domains":["restock","markdown","rebalance"],"returnOutcomes":true,"perimeter":[{"shopId":"a","variantId":"v"},5,{"shopId":"b","variantId":"v"}]}`,
+	} {
+		f.Add(seed)
+	}
 	for _, raw := range invalidUTF8 {
 		f.Add(body("organizationId", raw))
 		f.Add(body("domains", `[`+raw+`]`))
@@ -244,9 +253,30 @@ func FuzzDecodeRequest(f *testing.F) {
 	escapedReplacement := regexp.MustCompile(`(?i)\\ufffd`)
 	store := &countingStore{TaskStore: unmatchedStore}
 	svc := taskcreate.New(store)
+	small := taskcreate.New(store, taskcreate.WithMaxPerimeter(3), taskcreate.WithMaxOutcomes(4))
 	f.Fuzz(func(t *testing.T, body string) {
 		limited := http.MaxBytesReader(httptest.NewRecorder(), nopCloser{strings.NewReader(body)}, 1<<16)
 		req, err := DecodeRequest(limited)
+
+		// Refusing while reading changes when a request is refused, never
+		// whether: what is refused early CreateTasks refuses too.
+		within, withinErr := DecodeRequestWithLimits(strings.NewReader(body), small.Limits())
+		switch {
+		case withinErr == nil:
+			require.NoError(t, err, "accepted within limits, refused without: %q", body)
+			require.Equal(t, req, within)
+		case err == nil:
+			require.ErrorIs(t, withinErr, taskcreate.ErrInvalidRequest, "decoding %q", body)
+			before := store.calls.Load()
+			_, err := small.CreateTasks(t.Context(), req)
+			require.ErrorIs(t, err, taskcreate.ErrInvalidRequest, "refused early, accepted by CreateTasks: %q", body)
+			require.Equal(t, before, store.calls.Load())
+		default:
+			if status, _, _ := errorResponse(withinErr); status != http.StatusBadRequest && status != http.StatusRequestEntityTooLarge {
+				t.Fatalf("decoding %q within limits: status %d for %v", body, status, withinErr)
+			}
+		}
+
 		if err != nil {
 			if status, _, _ := errorResponse(err); status < 400 || status > 499 {
 				t.Fatalf("decoding %q: status %d for %v", body, status, err)

@@ -30,6 +30,16 @@
 // and data after the object are all rejected. The rules on the values
 // themselves are taskcreate's.
 //
+// A request over the service's Limits is refused while it is read: a
+// perimeter of more than MaxPerimeter pairs at the pair past the bound, and
+// a returnOutcomes:true that comes before the perimeter once the unique
+// pairs read times the unique domains (1 until they are read) pass
+// MaxOutcomes. The answer is the 400 CreateTasks would give, the counts in
+// its message being those read so far, and the rest of the body is left
+// unread: net/http closes the connection on it. The order of the fields
+// never changes whether a request is refused, only how early: send
+// returnOutcomes and domains before the perimeter, as RequestBody does.
+//
 // NewSweepHandler serves Service.SweepRun the same way, at SweepPath, with
 // the body {"organizationId", "workflowRunId", "dryRun"?} and the answer
 // {"success": true, "data": {"dismissed": 2, "successCode":
@@ -77,8 +87,10 @@
 //	413     PAYLOAD_TOO_LARGE         the body is larger than Options.MaxBodyBytes
 //	415     UNSUPPORTED_MEDIA_TYPE    the request has no Content-Type, more than one, or one that is not
 //	                                  application/json
-//	429     TOO_MANY_REQUESTS         Options.MaxConcurrentCalls calls are already running (Retry-After: 1);
-//	                                  the body is not read
+//	429     TOO_MANY_REQUESTS         Options.MaxConcurrentCalls calls are already running, or the request's
+//	                                  bytes do not fit in what the requests in flight leave of
+//	                                  Options.MaxInFlightBytes (Retry-After: 1); the body is not read, or,
+//	                                  without a Content-Length, not past the bound
 //	500     DATABASE_ERROR            the store failed; the message never carries the store's own words
 //	500     OUTCOME_UNKNOWN           the connection to the store was lost while committing: tasks may have
 //	                                  been written; repeating the same request is safe
@@ -97,12 +109,21 @@
 // r.Method("POST", taskhttp.Path, h), gin with
 // router.POST(taskhttp.Path, gin.WrapH(h)), echo with
 // e.POST(taskhttp.Path, echo.WrapHandler(h)). Services that prefer their own
-// middleware for authentication or limits use DecodeRequest, WriteResult and
-// WriteError, which hold the same decoding and the same error mapping as the
-// handler; ErrNotFound, ErrMethodNotAllowed, ErrUnauthorized,
-// ErrUnsupportedMediaType and ErrTooManyRequests give their own checks the
-// same envelope; a body they read themselves whose read timed out is a 408
+// middleware for authentication or limits use DecodeRequest (or
+// DecodeRequestWithLimits with Service.Limits, to refuse an oversized
+// request while reading as the handler does), WriteResult and WriteError,
+// which hold the same decoding and the same error mapping as the handler;
+// ErrNotFound, ErrMethodNotAllowed, ErrUnauthorized, ErrUnsupportedMediaType
+// and ErrTooManyRequests give their own checks the same envelope; a body they read themselves whose read timed out is a 408
 // once wrapped with ErrRequestTimeout. Serve the handler from an http.Server
 // with a ReadTimeout, so that a body that stalls ends in a 408 instead of
-// holding a connection (and, with MaxConcurrentCalls, a slot).
+// holding a connection (and a slot and its bytes).
+//
+// # Memory
+//
+// What a handler holds grows with the bytes of the requests it serves, not
+// their number: a call of a million pairs takes 10 to 16 times its body
+// on PostgreSQL. Options.MaxInFlightBytes (DefaultMaxInFlightBytes, 192 MiB)
+// bounds the bytes of the requests admitted and not yet answered, so that
+// many large calls at once get 429s instead of the server's memory.
 package taskhttp

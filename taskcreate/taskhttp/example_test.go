@@ -68,8 +68,8 @@ func Example() {
 }
 
 // A service with its own authentication and limits builds the endpoint from
-// DecodeRequest, WriteResult and WriteError, keeping the wire format and
-// the mapping from errors to statuses.
+// DecodeRequestWithLimits (or DecodeRequest), WriteResult and WriteError,
+// keeping the wire format and the mapping from errors to statuses.
 func ExampleDecodeRequest() {
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, ":memory:")
@@ -80,8 +80,9 @@ func ExampleDecodeRequest() {
 	svc := taskcreate.New(store)
 
 	createTasks := func(w http.ResponseWriter, r *http.Request) {
-		// The service's own middleware has authenticated the caller.
-		req, err := taskhttp.DecodeRequest(http.MaxBytesReader(w, r.Body, taskhttp.DefaultMaxBodyBytes))
+		// The service's own middleware has authenticated the caller. With the
+		// service's limits, an oversized request is refused as it is read.
+		req, err := taskhttp.DecodeRequestWithLimits(http.MaxBytesReader(w, r.Body, taskhttp.DefaultMaxBodyBytes), svc.Limits())
 		if err != nil {
 			taskhttp.WriteError(w, err)
 			return

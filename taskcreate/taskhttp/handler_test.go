@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -353,9 +354,10 @@ func TestHandlerStoreFailures(t *testing.T) {
 		{name: "connection lost while committing a cancelled call", store: storeFunc(func(context.Context, *taskcreate.Batch) (taskcreate.Outcome, error) {
 			return taskcreate.Outcome{}, taskcreate.MarkOutcomeUnknown(fmt.Errorf("driver: %w", context.Canceled))
 		}), wantStatus: 500, wantCode: CodeOutcomeUnknown},
+		// The store committed before its account was found wrong.
 		{name: "store miscounts", store: storeFunc(func(context.Context, *taskcreate.Batch) (taskcreate.Outcome, error) {
 			return taskcreate.Outcome{Created: 1}, nil
-		}), wantStatus: 500, wantCode: CodeDatabaseError},
+		}), wantStatus: 500, wantCode: CodeOutcomeUnknown},
 		{name: "Options.Timeout passes", store: blockUntilDone, timeout: 20 * time.Millisecond, wantStatus: 504, wantCode: CodeTimeout},
 		{name: "request cancelled", store: unmatchedStore, cancel: true, wantStatus: 503, wantCode: CodeRequestCancelled},
 		{name: "store reports cancellation", store: storeFunc(func(context.Context, *taskcreate.Batch) (taskcreate.Outcome, error) {
@@ -421,6 +423,13 @@ func TestNewHandlerOptions(t *testing.T) {
 		{name: "negative body limit", svc: svc, opts: Options{Token: testToken, MaxBodyBytes: -1}, wantErr: "Options.MaxBodyBytes"},
 		{name: "negative timeout", svc: svc, opts: Options{Token: testToken, Timeout: -time.Second}, wantErr: "Options.Timeout"},
 		{name: "negative concurrency bound", svc: svc, opts: Options{Token: testToken, MaxConcurrentCalls: -1}, wantErr: "Options.MaxConcurrentCalls"},
+		{name: "negative in-flight bound", svc: svc, opts: Options{Token: testToken, MaxInFlightBytes: -1}, wantErr: "Options.MaxInFlightBytes is negative"},
+		{name: "in-flight bound below the default body limit", svc: svc, opts: Options{Token: testToken, MaxInFlightBytes: DefaultMaxBodyBytes - 1},
+			wantErr: "Options.MaxInFlightBytes"},
+		{name: "in-flight bound below the body limit", svc: svc, opts: Options{Token: testToken, MaxBodyBytes: 10, MaxInFlightBytes: 9},
+			wantErr: "could never be admitted"},
+		{name: "in-flight bound at the body limit", svc: svc, opts: Options{Token: testToken, MaxBodyBytes: 10, MaxInFlightBytes: 10}},
+		{name: "no in-flight bound", svc: svc, opts: Options{Token: testToken, MaxInFlightBytes: math.MaxInt64}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -432,6 +441,7 @@ func TestNewHandlerOptions(t *testing.T) {
 			}
 			require.ErrorContains(t, err, tt.wantErr)
 			assert.Nil(t, h)
+			assert.True(t, strings.HasPrefix(err.Error(), "taskhttp: NewHandler: "), err.Error())
 			if tt.opts.Token != "" {
 				assert.NotContains(t, err.Error(), tt.opts.Token, "the error echoes the token")
 			}
@@ -473,6 +483,8 @@ func TestWriteError(t *testing.T) {
 		{"too large", fmt.Errorf("read: %w", &http.MaxBytesError{Limit: 10}), 413, CodePayloadTooLarge, nil, 0, "the request body is larger than 10 bytes"},
 		{"media type", ErrUnsupportedMediaType, 415, CodeUnsupportedMediaType, nil, 0, ""},
 		{"too many requests", ErrTooManyRequests, 429, CodeTooManyRequests, map[string]string{"Retry-After": "1"}, 0, ""},
+		{"too many request bytes", fmt.Errorf("%w: 100 more request bytes do not fit", ErrTooManyRequests), 429, CodeTooManyRequests,
+			map[string]string{"Retry-After": "1"}, 0, ""},
 		{"store", errors.New("pq: duplicate key value violates unique constraint"), 500, CodeDatabaseError, nil, 0, msgDatabase},
 		{"nil", nil, 500, CodeDatabaseError, nil, 0, msgDatabase},
 		// A store's own network timeout is not the client's slow body.
@@ -685,4 +697,20 @@ func TestHandlerLogging(t *testing.T) {
 	assert.EqualValues(t, 500, entries[3]["status"])
 	assert.Equal(t, CodeDatabaseError, entries[3]["errorCode"])
 	assert.Contains(t, entries[3]["error"], "disk I/O error", "the store's own words stay in the log")
+}
+
+// The in-flight bound defaults to DefaultMaxInFlightBytes, raised to the
+// body limit so that the largest body accepted can be admitted.
+func TestNewHandlerInFlightDefault(t *testing.T) {
+	svc := taskcreate.New(unmatchedStore)
+	for _, tt := range []struct{ maxBody, maxInFlight, want int64 }{
+		{0, 0, DefaultMaxInFlightBytes},
+		{1 << 30, 0, 1 << 30},
+		{1 << 20, 0, DefaultMaxInFlightBytes},
+		{1 << 20, 2 << 20, 2 << 20},
+	} {
+		h, err := NewHandler(svc, Options{Token: testToken, MaxBodyBytes: tt.maxBody, MaxInFlightBytes: tt.maxInFlight})
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, h.(*handler).inFlight.max, "MaxBodyBytes %d, MaxInFlightBytes %d", tt.maxBody, tt.maxInFlight)
+	}
 }

@@ -18,18 +18,45 @@ import (
 // a time. Wrap r in http.MaxBytesReader: a body over the limit returns its
 // *http.MaxBytesError (413 in WriteError). A read that times out, as under
 // http.Server's ReadTimeout, returns ErrRequestTimeout (408) wrapping it.
+//
+// DecodeRequest reads a body of any size to its end, leaving its size to
+// CreateTasks; DecodeRequestWithLimits refuses an oversized one as soon as
+// it has read enough to know.
 func DecodeRequest(r io.Reader) (taskcreate.Request, error) {
-	req, err := decodeRequest(r)
+	req, err := decodeRequest(r, nil)
 	if err != nil {
 		return taskcreate.Request{}, err
 	}
 	return req, nil
 }
 
-// decodeRequest is DecodeRequest returning, on error, what it decoded so far,
-// so the handler can log which organization and run a bad request was for.
-func decodeRequest(r io.Reader) (taskcreate.Request, error) {
+// DecodeRequestWithLimits is DecodeRequest refusing, while it reads, a
+// request over limits (pass Service.Limits()): a perimeter of more than
+// MaxPerimeter pairs, or a request that asks for returnOutcomes and has more
+// than MaxOutcomes candidates, is refused with the error CreateTasks would
+// return, at the pair that crosses the bound, without reading the rest of
+// the body (net/http closes the connection on it). The counts in the
+// error's message are those read so far. How early depends on the order of
+// the fields: returnOutcomes and domains before the perimeter give the
+// earliest refusal (RequestBody sends them so); a bound crossed by what is
+// not yet known is left to CreateTasks, as with DecodeRequest. The problems
+// listed before the refusal stay listed with it.
+func DecodeRequestWithLimits(r io.Reader, limits taskcreate.Limits) (taskcreate.Request, error) {
+	req, err := decodeRequest(r, &limits)
+	if err != nil {
+		return taskcreate.Request{}, err
+	}
+	return req, nil
+}
+
+// decodeRequest is DecodeRequestWithLimits returning, on error, what it
+// decoded so far, so the handler can log which organization and run a bad
+// request was for. Without limits, it refuses nothing for its size.
+func decodeRequest(r io.Reader, limits *taskcreate.Limits) (taskcreate.Request, error) {
 	d := newBodyDecoder(r)
+	if limits != nil {
+		d.guard = &sizeGuard{limits: *limits}
+	}
 	d.body(fieldNames, 5, d.field)
 	return d.req, d.err()
 }
@@ -54,12 +81,14 @@ func (d *bodyDecoder) field(_ int, p jsonPath) (present bool) {
 			s, _ := d.stringValue(p, false)
 			d.req.Domains = append(d.req.Domains, taskcreate.Domain(s))
 		})
+		d.sawDomains()
 	case "minConfidence":
 		present = d.minConfidence(p)
 	case "dryRun":
 		d.req.DryRun, present = d.boolValue(p)
 	case "returnOutcomes":
 		d.req.ReturnOutcomes, present = d.boolValue(p)
+		d.sawReturnOutcomes()
 	case "retireStale":
 		d.req.RetireStale, present = d.boolValue(p)
 	case "perimeter":
@@ -87,6 +116,7 @@ func (d *bodyDecoder) minConfidence(p jsonPath) (present bool) {
 func (d *bodyDecoder) pair(p jsonPath) {
 	if t := d.token(p); t != json.Delim('{') {
 		d.wrongType(p, "an object", t)
+		d.sawPair(p.index, nil)
 		return
 	}
 	var pair taskcreate.Pair
@@ -96,4 +126,5 @@ func (d *bodyDecoder) pair(p jsonPath) {
 		return present
 	})
 	d.req.Perimeter = append(d.req.Perimeter, pair)
+	d.sawPair(p.index, &pair)
 }

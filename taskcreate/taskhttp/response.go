@@ -23,7 +23,7 @@ const (
 	CodeRequestTimeout       = "REQUEST_TIMEOUT"                   // 408: the body did not arrive in time
 	CodePayloadTooLarge      = "PAYLOAD_TOO_LARGE"                 // 413
 	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"            // 415
-	CodeTooManyRequests      = "TOO_MANY_REQUESTS"                 // 429: Options.MaxConcurrentCalls calls are running
+	CodeTooManyRequests      = "TOO_MANY_REQUESTS"                 // 429: Options.MaxConcurrentCalls or MaxInFlightBytes is reached
 	CodeDatabaseError        = "DATABASE_ERROR"                    // 500
 	CodeOutcomeUnknown       = "OUTCOME_UNKNOWN"                   // 500: tasks may have been written
 	CodeRequestCancelled     = "REQUEST_CANCELLED"                 // 503
@@ -39,7 +39,7 @@ var (
 	ErrNotFound             = errors.New("taskhttp: no such endpoint")
 	ErrMethodNotAllowed     = errors.New("taskhttp: method not allowed")
 	ErrUnsupportedMediaType = errors.New("taskhttp: unsupported media type")
-	ErrTooManyRequests      = errors.New("taskhttp: too many concurrent calls")
+	ErrTooManyRequests      = errors.New("taskhttp: too many concurrent calls or request bytes")
 
 	// ErrRequestTimeout marks a body whose reading timed out. DecodeRequest
 	// wraps such read errors with it; a timeout from anywhere else (a
@@ -116,7 +116,10 @@ func writeError(w http.ResponseWriter, err error) (status int, code string) {
 }
 
 // errorResponse is the one mapping from errors to HTTP statuses, bodies and
-// headers.
+// headers. An answer before the body's end (a refusal while reading) sets no
+// Connection: close: net/http closes on a large unread rest itself, pausing
+// for the client to read the answer, a pause a handler's Connection: close
+// skips when a middleware (otelhttp) has wrapped the body.
 func errorResponse(err error) (int, Response, http.Header) {
 	fail := func(status int, code, msg string, header ...string) (int, Response, http.Header) {
 		h := http.Header{}
@@ -151,7 +154,7 @@ func errorResponse(err error) (int, Response, http.Header) {
 	case errors.Is(err, ErrUnsupportedMediaType):
 		return fail(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "the request must have one Content-Type header, application/json")
 	case errors.Is(err, ErrTooManyRequests):
-		return fail(http.StatusTooManyRequests, CodeTooManyRequests, "too many calls are running; no task was written; retry later",
+		return fail(http.StatusTooManyRequests, CodeTooManyRequests, "too many calls, or too many bytes of them, are in flight; no task was written; retry later",
 			"Retry-After", "1")
 	case errors.Is(err, taskcreate.ErrOutcomeUnknown):
 		// Before the context errors: a commit cut short may also wrap context.Canceled.

@@ -7,16 +7,18 @@ const Path = "/api/data-platform/workflow-actions/task-create"
 
 // RequestBody is the JSON body of a request, for clients that send one.
 // A nil Domains or Perimeter encodes as null, which the endpoint rejects as
-// missing; send empty slices instead.
+// missing; send empty slices instead. The perimeter is encoded last, so
+// that a request over the service's limits is refused before it is sent
+// whole (see DecodeRequestWithLimits).
 type RequestBody struct {
 	OrganizationID string              `json:"organizationId"`
 	WorkflowRunID  string              `json:"workflowRunId"`
 	Domains        []taskcreate.Domain `json:"domains"`
 	MinConfidence  float64             `json:"minConfidence"`
-	Perimeter      []Pair              `json:"perimeter"`
 	DryRun         bool                `json:"dryRun,omitempty"`
 	ReturnOutcomes bool                `json:"returnOutcomes,omitempty"`
 	RetireStale    bool                `json:"retireStale,omitempty"`
+	Perimeter      []Pair              `json:"perimeter"`
 }
 
 // Pair is one position of a perimeter on the wire.
