@@ -152,6 +152,7 @@ func (t telemetry) end(ctx context.Context, c *call, attempts int, counts map[st
 // ErrorType names the kind of err, as the error.type attribute of spans
 // and metrics says it: the code of an invalid request
 // (MISSING_REQUIRED_FIELD or VALIDATION_ERROR), OUTCOME_UNKNOWN,
+// RETIRE_BUDGET_EXCEEDED,
 // REQUEST_CANCELLED, TIMEOUT, STORE_BUSY for a transient error that
 // outlasted every retry, and STORE_ERROR for any other.
 func ErrorType(err error) string {
@@ -163,6 +164,8 @@ func ErrorType(err error) string {
 		return CodeValidationError
 	case errors.Is(err, ErrOutcomeUnknown):
 		return "OUTCOME_UNKNOWN"
+	case errors.Is(err, ErrRetireBudgetExceeded):
+		return "RETIRE_BUDGET_EXCEEDED"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "TIMEOUT"
 	case errors.Is(err, context.Canceled):

@@ -4,13 +4,15 @@ import (
 	"encoding/json"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/actionvector/tasks/taskcreate"
 )
 
 // DecodeRequest reads one JSON request body from r, strictly: every field is
-// required (null is missing, 0 is a value) but the optional booleans dryRun,
-// returnOutcomes and retireStale, names match exactly, and unknown
+// required (null is missing, 0 is a value) but the optional dryRun,
+// returnOutcomes, retireStale, maxRetireFraction (a number) and snapshotDate
+// (a calendar date, "2026-11-27"), names match exactly, and unknown
 // or repeated fields, wrong JSON types, strings that are not valid UTF-8 (raw,
 // or a \u escape of a lone surrogate), a body that is not one JSON object and
 // data after it are all listed in one *taskcreate.ValidationError by JSON
@@ -64,7 +66,7 @@ func decodeRequest(r io.Reader, limits *taskcreate.Limits) (taskcreate.Request, 
 // The members of the body, in the order missing ones are listed, and of a perimeter item.
 var (
 	fieldNames = []string{"organizationId", "workflowRunId", "domains", "minConfidence", "perimeter", // required
-		"dryRun", "returnOutcomes", "retireStale"}
+		"dryRun", "returnOutcomes", "retireStale", "maxRetireFraction", "snapshotDate"}
 	pairKeys = []string{"variantId", "shopId"}
 )
 
@@ -91,6 +93,21 @@ func (d *bodyDecoder) field(_ int, p jsonPath) (present bool) {
 		d.sawReturnOutcomes()
 	case "retireStale":
 		d.req.RetireStale, present = d.boolValue(p)
+	case "maxRetireFraction":
+		var f float64
+		if f, present = d.number(p, "between 0 and 1"); present {
+			d.req.MaxRetireFraction = &f
+		}
+	case "snapshotDate":
+		var s string
+		problems := len(d.problems)
+		if s, present = d.stringValue(p, true); present && len(d.problems) == problems { // else not a string
+			date, err := time.Parse(time.DateOnly, s)
+			if err != nil || date.Format(time.DateOnly) != s {
+				d.add(p, CodeValidationError, "must be a calendar date, YYYY-MM-DD, got %q", truncate(s))
+			}
+			d.req.SnapshotDate = date
+		}
 	case "perimeter":
 		d.req.Perimeter = []taskcreate.Pair{}
 		present = d.array(p, "an array of objects", d.pair)
@@ -99,17 +116,25 @@ func (d *bodyDecoder) field(_ int, p jsonPath) (present bool) {
 }
 
 func (d *bodyDecoder) minConfidence(p jsonPath) (present bool) {
+	d.req.MinConfidence, present = d.number(p, "between 0 and 1")
+	return present
+}
+
+// number decodes the number at p; null is absent. A value that is no
+// number, or one out of float64's range, is a problem at p; what range
+// says is for the message, the service checks it.
+func (d *bodyDecoder) number(p jsonPath, valid string) (f float64, present bool) {
 	if !d.decode(p, &d.raw) || d.raw[0] == 'n' {
-		return false
+		return 0, false
 	}
 	if kind := kindOf(d.raw[0]); kind != "a number" {
 		d.add(p, CodeValidationError, "must be a number, got %s", kind)
-	} else if f, err := strconv.ParseFloat(string(d.raw), 64); err != nil {
-		d.add(p, CodeValidationError, "must be a number between 0 and 1, got %.40s", d.raw)
+	} else if v, err := strconv.ParseFloat(string(d.raw), 64); err != nil {
+		d.add(p, CodeValidationError, "must be a number %s, got %.40s", valid, d.raw)
 	} else {
-		d.req.MinConfidence = f
+		f = v
 	}
-	return true
+	return f, true
 }
 
 // pair decodes the perimeter item at p and appends it.

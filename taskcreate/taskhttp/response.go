@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -24,6 +25,7 @@ const (
 	CodePayloadTooLarge      = "PAYLOAD_TOO_LARGE"                 // 413
 	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"            // 415
 	CodeTooManyRequests      = "TOO_MANY_REQUESTS"                 // 429: Options.MaxConcurrentCalls or MaxInFlightBytes is reached
+	CodeRetireBudgetExceeded = "RETIRE_BUDGET_EXCEEDED"            // 409: nothing written; see Response.Retire
 	CodeDatabaseError        = "DATABASE_ERROR"                    // 500
 	CodeOutcomeUnknown       = "OUTCOME_UNKNOWN"                   // 500: tasks may have been written
 	CodeRequestCancelled     = "REQUEST_CANCELLED"                 // 503
@@ -130,6 +132,7 @@ func errorResponse(err error) (int, Response, http.Header) {
 	}
 	var tooLarge *http.MaxBytesError
 	var invalid *taskcreate.ValidationError
+	var refused *taskcreate.RetireBudgetError
 	switch {
 	case err == nil:
 		// A caller bug; answering 200 would claim tasks were written.
@@ -141,6 +144,13 @@ func errorResponse(err error) (int, Response, http.Header) {
 		return http.StatusBadRequest, validationResponse(invalid), http.Header{}
 	case errors.Is(err, taskcreate.ErrInvalidRequest):
 		return fail(http.StatusBadRequest, CodeValidationError, "invalid request")
+	case errors.As(err, &refused):
+		status, r, h := fail(http.StatusConflict, CodeRetireBudgetExceeded, fmt.Sprintf(
+			"the call would retire %d of %d open tasks, more than its budget of %g allows; no task was written "+
+				"(maxRetireFraction replaces the budget for a run whose recommendations really ended)",
+			refused.WouldRetire, refused.Open, refused.Budget))
+		r.Retire = &RetireRefusal{WouldRetire: refused.WouldRetire, Open: refused.Open, Budget: refused.Budget}
+		return status, r, h
 	case errors.Is(err, ErrUnauthorized):
 		return fail(http.StatusUnauthorized, CodeUnauthorized, "a valid bearer token is required", "WWW-Authenticate", "Bearer")
 	case errors.Is(err, ErrNotFound):

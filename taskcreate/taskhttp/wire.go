@@ -1,6 +1,10 @@
 package taskhttp
 
-import "github.com/actionvector/tasks/taskcreate"
+import (
+	"time"
+
+	"github.com/actionvector/tasks/taskcreate"
+)
 
 // Path is the canonical path of the endpoint.
 const Path = "/api/data-platform/workflow-actions/task-create"
@@ -18,7 +22,11 @@ type RequestBody struct {
 	DryRun         bool                `json:"dryRun,omitempty"`
 	ReturnOutcomes bool                `json:"returnOutcomes,omitempty"`
 	RetireStale    bool                `json:"retireStale,omitempty"`
-	Perimeter      []Pair              `json:"perimeter"`
+	// MaxRetireFraction replaces the service's retirement budget for the call.
+	MaxRetireFraction *float64 `json:"maxRetireFraction,omitempty"`
+	// SnapshotDate pins the snapshot read, "YYYY-MM-DD"; empty: the latest.
+	SnapshotDate string `json:"snapshotDate,omitempty"`
+	Perimeter    []Pair `json:"perimeter"`
 }
 
 // Pair is one position of a perimeter on the wire.
@@ -31,14 +39,18 @@ type Pair struct {
 // so that a request the service accepts is also accepted over HTTP.
 func NewRequestBody(req taskcreate.Request) RequestBody {
 	b := RequestBody{
-		OrganizationID: req.OrganizationID,
-		WorkflowRunID:  req.WorkflowRunID,
-		Domains:        append([]taskcreate.Domain{}, req.Domains...),
-		MinConfidence:  req.MinConfidence,
-		Perimeter:      make([]Pair, len(req.Perimeter)),
-		DryRun:         req.DryRun,
-		ReturnOutcomes: req.ReturnOutcomes,
-		RetireStale:    req.RetireStale,
+		OrganizationID:    req.OrganizationID,
+		WorkflowRunID:     req.WorkflowRunID,
+		Domains:           append([]taskcreate.Domain{}, req.Domains...),
+		MinConfidence:     req.MinConfidence,
+		Perimeter:         make([]Pair, len(req.Perimeter)),
+		DryRun:            req.DryRun,
+		ReturnOutcomes:    req.ReturnOutcomes,
+		RetireStale:       req.RetireStale,
+		MaxRetireFraction: req.MaxRetireFraction,
+	}
+	if !req.SnapshotDate.IsZero() {
+		b.SnapshotDate = req.SnapshotDate.Format(time.DateOnly)
 	}
 	for i, p := range req.Perimeter {
 		b.Perimeter[i] = Pair{VariantID: p.VariantID, ShopID: p.ShopID}
@@ -54,6 +66,17 @@ type Response struct {
 	Error       string        `json:"error,omitempty"`
 	ErrorCode   string        `json:"errorCode,omitempty"`
 	FieldErrors []FieldError  `json:"fieldErrors,omitempty"`
+	// Retire says why a call was refused with RETIRE_BUDGET_EXCEEDED.
+	Retire *RetireRefusal `json:"retire,omitempty"`
+}
+
+// RetireRefusal is a *taskcreate.RetireBudgetError on the wire: the call
+// would have retired WouldRetire of Open OPEN tasks, more than Budget
+// allows.
+type RetireRefusal struct {
+	WouldRetire int     `json:"wouldRetire"`
+	Open        int     `json:"open"`
+	Budget      float64 `json:"budget"`
 }
 
 // ResponseData is the result of a successful call on the wire.
