@@ -388,16 +388,7 @@ func TestOutcomesAcrossConnectionFaults(t *testing.T) {
 	for range 60 {
 		plan = append(plan, proxyFault{kind: dropCommit}, proxyFault{kind: loseCommitAnswer})
 	}
-	h.rnd.Shuffle(len(plan), func(i, j int) { plan[i], plan[j] = plan[j], plan[i] })
-	for _, f := range plan {
-		h.call(faultClass(f), &f, request())
-	}
-	h.summary(time.Since(start))
-	assert.Zero(t, h.mismatches)
-	for _, kind := range []faultKind{dropCommit, loseCommitAnswer} {
-		class := faultClass(proxyFault{kind: kind})
-		assert.Equal(t, h.stats[class].calls, h.stats[class].fired, "every call of %s meets its fault", class)
-	}
+	h.play(plan, request, start)
 }
 
 func faultClass(f proxyFault) string {
@@ -480,16 +471,7 @@ func TestCitusWorkerCommitCut(t *testing.T) {
 	}
 
 	plan := slices.Repeat([]proxyFault{{kind: dropCommit}, {kind: loseCommitAnswer}}, 30)
-	h.rnd.Shuffle(len(plan), func(i, j int) { plan[i], plan[j] = plan[j], plan[i] })
-	for _, f := range plan {
-		h.call(faultClass(f), &f, request())
-	}
-	h.summary(time.Since(start))
-	assert.Zero(t, h.mismatches)
-	for _, kind := range []faultKind{dropCommit, loseCommitAnswer} {
-		class := faultClass(proxyFault{kind: kind})
-		assert.Equal(t, h.stats[class].calls, h.stats[class].fired, "every call of %s meets its fault", class)
-	}
+	h.play(plan, request, start)
 }
 
 // routeThroughProxy points the coordinator at the proxy for a worker, in
@@ -566,5 +548,21 @@ func metadataSynced(ctx context.Context, admin *sql.DB) error {
 			return fmt.Errorf("metadata still out of sync: %w", ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
+	}
+}
+
+// play makes one call of request() per fault of plan, in a shuffled order,
+// then reports and checks: no mismatch, and every COMMIT fault met.
+func (h *faultHarness) play(plan []proxyFault, request func() taskcreate.Request, start time.Time) {
+	h.t.Helper()
+	h.rnd.Shuffle(len(plan), func(i, j int) { plan[i], plan[j] = plan[j], plan[i] })
+	for _, f := range plan {
+		h.call(faultClass(f), &f, request())
+	}
+	h.summary(time.Since(start))
+	assert.Zero(h.t, h.mismatches)
+	for _, kind := range []faultKind{dropCommit, loseCommitAnswer} {
+		class := faultClass(proxyFault{kind: kind})
+		assert.Equal(h.t, h.stats[class].calls, h.stats[class].fired, "every call of %s meets its fault", class)
 	}
 }
