@@ -8,6 +8,9 @@ import (
 	"github.com/actionvector/tasks/internal/sqldb"
 )
 
+// hasCitus asks whether the database has the citus extension.
+const hasCitus = `SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')`
+
 // layout is which statements a Store's calls take: the single-server ones,
 // or the distributed layout's, whose every statement Citus routes to the
 // one worker holding the organization. WithCitus gives it; otherwise it is
@@ -32,7 +35,7 @@ func (s *Store) distributed(ctx context.Context, q sqldb.Querier) (bool, error) 
 		return l.citus, nil
 	}
 	var onCitus bool
-	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')`).Scan(&onCitus); err != nil {
+	if err := q.QueryRowContext(ctx, hasCitus).Scan(&onCitus); err != nil {
 		return false, s.wrapErr("find the layout", err)
 	}
 	var tasks, vectors bool

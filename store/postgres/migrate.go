@@ -68,7 +68,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 // when WithCitus says it must and it does not.
 func (s *Store) onCitus(ctx context.Context) (bool, error) {
 	var citus bool
-	err := s.db.Querier().QueryRowContext(ctx, `SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')`).Scan(&citus)
+	err := s.db.Querier().QueryRowContext(ctx, hasCitus).Scan(&citus)
 	switch {
 	case err != nil:
 		return false, s.wrapErr("migrate: find Citus", err)
