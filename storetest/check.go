@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -47,7 +48,7 @@ func wantEqual[T comparable](t *testing.T, what string, want, got T) {
 
 // wantResult stops the test unless res is the successful result of run with
 // the counts of want.
-func wantResult(t *testing.T, what string, res taskcreate.Result, run string, want taskcreate.Outcome) {
+func wantResult(t *testing.T, what string, res taskcreate.Result, run string, want store.Outcome) {
 	t.Helper()
 	if msg := resultDiff(res, run, want); msg != "" {
 		t.Fatalf("%s: %s", what, msg)
@@ -56,12 +57,12 @@ func wantResult(t *testing.T, what string, res taskcreate.Result, run string, wa
 
 // resultDiff describes how res differs from the successful result of run
 // with the counts of want, or returns "".
-func resultDiff(res taskcreate.Result, run string, want taskcreate.Outcome) string {
+func resultDiff(res taskcreate.Result, run string, want store.Outcome) string {
 	return resultDiffCode(res, run, taskcreate.SuccessCodeTasksCreated, want)
 }
 
 // resultDiffCode is resultDiff for a result whose success code is code.
-func resultDiffCode(res taskcreate.Result, run, code string, want taskcreate.Outcome) string {
+func resultDiffCode(res taskcreate.Result, run, code string, want store.Outcome) string {
 	got := outcomeOf(res)
 	var d []string
 	if formatOutcome(got) != formatOutcome(want) {
@@ -76,13 +77,13 @@ func resultDiffCode(res taskcreate.Result, run, code string, want taskcreate.Out
 	return strings.Join(d, "; ")
 }
 
-func outcomeOf(res taskcreate.Result) taskcreate.Outcome {
-	return taskcreate.Outcome{Created: res.Created, Updated: res.Updated, Suppressed: res.Suppressed,
+func outcomeOf(res taskcreate.Result) store.Outcome {
+	return store.Outcome{Created: res.Created, Updated: res.Updated, Suppressed: res.Suppressed,
 		Skipped: res.Skipped, Unmatched: res.Unmatched, Retired: res.Retired}
 }
 
 // formatOutcome prints the counts of o, and so compares them.
-func formatOutcome(o taskcreate.Outcome) string {
+func formatOutcome(o store.Outcome) string {
 	return fmt.Sprintf("{created %d, updated %d, suppressed %d, skipped %d, unmatched %d, retired %d}",
 		o.Created, o.Updated, o.Suppressed, o.Skipped, o.Unmatched, o.Retired)
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 	"github.com/google/uuid"
 )
@@ -38,7 +39,7 @@ func prepareAtomicity(fx *fixture) taskcreate.Request {
 		vector(acme, markdown, "s-a", "v1", day(1)),
 	)
 	res, _ := fx.create(request(acme, "run-1", 0, allDomains, position("s-a", "v1"), position("s-b", "v1")))
-	wantResult(fx.t, "CreateTasks of run-1", res, "run-1", taskcreate.Outcome{Created: 3, Unmatched: 3})
+	wantResult(fx.t, "CreateTasks of run-1", res, "run-1", store.Outcome{Created: 3, Unmatched: 3})
 	fx.setStatus(acme, fx.onlyTask(acme, markdown, "s-a", "v1", taskcreate.StatusOpen).ID, taskcreate.StatusDone)
 	fx.put(
 		vector(acme, restock, "s-a", "v1", day(2), qty(8)),
@@ -58,7 +59,7 @@ func wantUsableAfterFailure(fx *fixture, req taskcreate.Request) {
 	req.Perimeter = slices.DeleteFunc(slices.Clone(req.Perimeter), func(p taskcreate.Pair) bool { return p.ShopID == poisonedShop })
 	res, _ := fx.create(req)
 	wantResult(fx.t, "CreateTasks without the failing shop, after the failure", res, req.WorkflowRunID,
-		taskcreate.Outcome{Created: 2, Updated: 2, Unmatched: 5})
+		store.Outcome{Created: 2, Updated: 2, Unmatched: 5})
 }
 
 func testFailedWriteRollsBack(t *testing.T, s suite) {
@@ -74,7 +75,7 @@ func testFailedWriteRollsBack(t *testing.T, s suite) {
 	if err == nil {
 		t.Fatalf("CreateTasks with a failing write to shop %q: want an error, got nil and %+v", poisonedShop, res)
 	}
-	if res.SuccessCode != "" || res.Outcomes != nil || formatOutcome(outcomeOf(res)) != formatOutcome(taskcreate.Outcome{}) {
+	if res.SuccessCode != "" || res.Outcomes != nil || formatOutcome(outcomeOf(res)) != formatOutcome(store.Outcome{}) {
 		t.Errorf("CreateTasks that failed: want a zero Result, got %+v", res)
 	}
 	wantTasks(t, "tasks after the failed call", before, fx.tasks(acme))
@@ -241,7 +242,7 @@ func testCancelledContextAtPort(t *testing.T, s suite) {
 	cancel()
 	// The service checks ctx before calling the store; call the port
 	// directly to see that the store itself writes nothing.
-	b := &taskcreate.Batch{
+	b := &store.Batch{
 		OrganizationID: acme, WorkflowRunID: "run-1", Priority: taskcreate.PriorityMedium, Now: stamp(fx.clock.tick()),
 		Domains: []taskcreate.Domain{restock}, Pairs: []taskcreate.Pair{position("s1", "v1")},
 		ProposedIDs: []uuid.UUID{sequenceID(0)},
@@ -280,7 +281,7 @@ func testInvalidRequestWritesNothing(t *testing.T, s suite) {
 	}
 	wantTasks(t, "tasks after invalid requests", nil, fx.tasks(acme))
 	res, _ := fx.create(valid)
-	wantResult(t, "the valid request", res, "run-1", taskcreate.Outcome{Created: 2})
+	wantResult(t, "the valid request", res, "run-1", store.Outcome{Created: 2})
 }
 
 // testCallerTransaction creates tasks inside a transaction of the
@@ -304,7 +305,7 @@ func testCallerTransaction(t *testing.T, s suite) {
 		svc := taskcreate.New(bound, taskcreate.WithClock(fx.clock.tick), taskcreate.WithIDSource(fx.ids.next))
 		res, err := svc.CreateTasks(fx.ctx, req)
 		noError(t, err, "CreateTasks "+what)
-		wantResult(t, "CreateTasks "+what, res, "run-1", taskcreate.Outcome{Created: 3, Unmatched: 3})
+		wantResult(t, "CreateTasks "+what, res, "run-1", store.Outcome{Created: 3, Unmatched: 3})
 		inside, err := bound.ListTasks(fx.ctx, taskcreate.TaskFilter{OrganizationID: acme})
 		noError(t, err, "ListTasks "+what)
 		wantEqual(t, "tasks seen inside the caller's transaction", 3, len(inside))
@@ -326,7 +327,7 @@ func testPortUsesTheBatch(t *testing.T, s suite) {
 	row := vector(acme, markdown, "s1", "v2", day(1))
 	fx.put(row, vector(acme, markdown, "s1", "v1", day(1), confidence(0.3)))
 	now := time.Date(2031, 12, 31, 23, 59, 59, 999999000, time.UTC)
-	b := &taskcreate.Batch{
+	b := &store.Batch{
 		OrganizationID: acme, WorkflowRunID: "run-port", MinConfidence: 0.5, Priority: taskcreate.PriorityUrgent, Now: now,
 		Domains:     []taskcreate.Domain{markdown, restock},
 		Pairs:       []taskcreate.Pair{position("s1", "v1"), position("s1", "v2")},
@@ -334,7 +335,7 @@ func testPortUsesTheBatch(t *testing.T, s suite) {
 	}
 	out, err := fx.store.MaterializeTasks(fx.ctx, b)
 	noError(t, err, "MaterializeTasks")
-	wantEqual(t, "outcome of MaterializeTasks", formatOutcome(taskcreate.Outcome{Created: 1, Suppressed: 1, Unmatched: 2}), formatOutcome(out))
+	wantEqual(t, "outcome of MaterializeTasks", formatOutcome(store.Outcome{Created: 1, Suppressed: 1, Unmatched: 2}), formatOutcome(out))
 	if out.Candidates != nil {
 		t.Errorf("MaterializeTasks of a batch that did not ask for them listed candidates: %+v", out.Candidates)
 	}
@@ -463,7 +464,7 @@ func testConcurrentCalls(t *testing.T, s suite) {
 				t.Fatalf("goroutine %d, call %d: CreateTasks: %v", g, c, call.err)
 			}
 			byStamp[stamp(call.at)] = call
-			var want taskcreate.Outcome
+			var want store.Outcome
 			eligible := 0
 			for key := range candidateKeys(call.req) {
 				switch v, ok := rows[key]; {
@@ -556,7 +557,7 @@ func testLargeBatch(t *testing.T, s suite) {
 	fx := s.fixture(t)
 	var rows []taskcreate.ActionVector
 	var perimeter []taskcreate.Pair
-	var want taskcreate.Outcome
+	var want store.Outcome
 	for i := range shops * variants {
 		shop, variant := fmt.Sprintf("shop-%02d", i%shops), fmt.Sprintf("variant-%05d", i)
 		perimeter = append(perimeter, position(shop, variant))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -30,7 +31,7 @@ func budgetFixture(fx *fixture, n, loaded int) taskcreate.Request {
 	}
 	fx.put(first...)
 	res, _ := fx.create(request(acme, "run-1", 0, []taskcreate.Domain{restock}, ps...))
-	wantResult(fx.t, "CreateTasks of run-1", res, "run-1", taskcreate.Outcome{Created: n + 1})
+	wantResult(fx.t, "CreateTasks of run-1", res, "run-1", store.Outcome{Created: n + 1})
 	fx.setStatus(acme, fx.onlyTask(acme, restock, "s1", fmt.Sprintf("v%03d", n), taskcreate.StatusOpen).ID, taskcreate.StatusInProgress)
 	fx.put(second...)
 	req := request(acme, "run-2", 0, []taskcreate.Domain{restock}, ps...)
@@ -68,7 +69,7 @@ func testRetireBudgetRefuses(t *testing.T, s suite) {
 	}
 	req.DryRun, req.MaxRetireFraction = false, floatPtr(0.75)
 	res, _ := fx.create(req)
-	wantResult(t, "CreateTasks with a budget of 0.75 for the call", res, "run-2", taskcreate.Outcome{Updated: 10, Unmatched: 31, Retired: 30})
+	wantResult(t, "CreateTasks with a budget of 0.75 for the call", res, "run-2", store.Outcome{Updated: 10, Unmatched: 31, Retired: 30})
 }
 
 // Exactly at the limit a call passes, one task more is refused; at most
@@ -100,7 +101,7 @@ func testRetireBudgetLimits(t *testing.T, s suite) {
 				return
 			}
 			noError(t, err, "CreateTasks")
-			wantResult(t, "CreateTasks", res, "run-2", taskcreate.Outcome{Updated: c.loaded, Unmatched: c.wantUnmatched, Retired: c.wantRetirement})
+			wantResult(t, "CreateTasks", res, "run-2", store.Outcome{Updated: c.loaded, Unmatched: c.wantUnmatched, Retired: c.wantRetirement})
 		})
 	}
 }
@@ -115,14 +116,14 @@ func testSnapshotDateIsPinned(t *testing.T, s suite) {
 	req.SnapshotDate = day(1)
 	first := fx.ids.peek()
 	res, at := fx.create(req)
-	wantResult(t, "CreateTasks pinned to day 1", res, "run-1", taskcreate.Outcome{Created: 1, Unmatched: 2})
+	wantResult(t, "CreateTasks pinned to day 1", res, "run-1", store.Outcome{Created: 1, Unmatched: 2})
 	// Restock is the last of the three domains in key order.
 	want := taskFrom(v1, sequenceID(first+2), "run-1", taskcreate.PriorityMedium, at)
 	wantTasks(t, "tasks from day 1", []taskcreate.Task{want}, fx.tasks(acme))
 
 	req.WorkflowRunID, req.SnapshotDate, req.RetireStale = "run-2", day(4), true
 	res, at = fx.create(req)
-	wantResult(t, "CreateTasks pinned to a day without rows", res, "run-2", taskcreate.Outcome{Unmatched: 3, Retired: 1})
+	wantResult(t, "CreateTasks pinned to a day without rows", res, "run-2", store.Outcome{Unmatched: 3, Retired: 1})
 	want.Status, want.WorkflowRunID, want.UpdatedAt = taskcreate.StatusDismissed, "run-2", at
 	wantTasks(t, "the task after the empty day", []taskcreate.Task{want}, fx.tasks(acme))
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 	"github.com/google/uuid"
 )
@@ -35,7 +36,7 @@ func lifecycleFixture(fx *fixture) (taskcreate.Request, map[string]taskcreate.Ta
 	fx.put(first...)
 	for _, org := range []string{acme, globex} {
 		res, _ := fx.create(request(org, "run-1", 0, []taskcreate.Domain{restock}, ps...))
-		wantResult(fx.t, "CreateTasks of run-1 for "+org, res, "run-1", taskcreate.Outcome{Created: 5})
+		wantResult(fx.t, "CreateTasks of run-1 for "+org, res, "run-1", store.Outcome{Created: 5})
 	}
 	fx.setStatus(acme, fx.onlyTask(acme, restock, "s1", "v3", taskcreate.StatusOpen).ID, taskcreate.StatusInProgress)
 	fx.setStatus(acme, fx.onlyTask(acme, restock, "s1", "v5", taskcreate.StatusOpen).ID, taskcreate.StatusDone)
@@ -58,7 +59,7 @@ func lifecycleFixture(fx *fixture) (taskcreate.Request, map[string]taskcreate.Ta
 // lifecycleOutcome is what the request of lifecycleFixture does, with
 // RetireStale: v1 and v2 are retired, v3 is left in progress, v4 is
 // updated, v5 and v6 get new tasks (v5's DONE one is history).
-var lifecycleOutcome = taskcreate.Outcome{Created: 2, Updated: 1, Suppressed: 1, Skipped: 1, Unmatched: 1, Retired: 2}
+var lifecycleOutcome = store.Outcome{Created: 2, Updated: 1, Suppressed: 1, Skipped: 1, Unmatched: 1, Retired: 2}
 
 func testDryRunWritesNothing(t *testing.T, s suite) {
 	fx := s.fixture(t)
@@ -149,20 +150,20 @@ func testRetireStale(t *testing.T, s suite) {
 	// markdown is not a domain of the calls below.
 	fx.put(vector(acme, markdown, "s1", "v1", day(1)))
 	res, _ := fx.create(request(acme, "run-0", 0, []taskcreate.Domain{markdown}, position("s1", "v1")))
-	wantResult(t, "CreateTasks of a markdown task", res, "run-0", taskcreate.Outcome{Created: 1})
+	wantResult(t, "CreateTasks of a markdown task", res, "run-0", store.Outcome{Created: 1})
 	markdownTask := fx.onlyTask(acme, markdown, "s1", "v1", taskcreate.StatusOpen)
 
 	outside := req
 	outside.Perimeter, outside.RetireStale = req.Perimeter[2:], true // v3..v6
 	res, _ = fx.create(outside)
-	wantResult(t, "a retiring call without v1 and v2", res, "run-2", taskcreate.Outcome{Created: 2, Updated: 1, Unmatched: 1})
+	wantResult(t, "a retiring call without v1 and v2", res, "run-2", store.Outcome{Created: 2, Updated: 1, Unmatched: 1})
 	if got := fx.onlyTask(acme, restock, "s1", "v1", taskcreate.StatusOpen); got.WorkflowRunID != "run-1" {
 		t.Errorf("a key outside the perimeter was touched: %s", describeTask(got))
 	}
 
 	req.RetireStale = true
 	res, at := fx.create(req)
-	wantResult(t, "the retiring call", res, "run-2", taskcreate.Outcome{Updated: 3, Suppressed: 1, Skipped: 1, Unmatched: 1, Retired: 2})
+	wantResult(t, "the retiring call", res, "run-2", store.Outcome{Updated: 3, Suppressed: 1, Skipped: 1, Unmatched: 1, Retired: 2})
 	for _, v := range []string{"v1", "v2"} {
 		want := tasks[v]
 		want.Status, want.WorkflowRunID, want.UpdatedAt = taskcreate.StatusDismissed, "run-2", at
@@ -177,10 +178,10 @@ func testRetireStale(t *testing.T, s suite) {
 	// Retired tasks are history: a new recommendation creates beside them,
 	// and the same call again retires nothing more.
 	res, _ = fx.create(req)
-	wantResult(t, "the retiring call again", res, "run-2", taskcreate.Outcome{Updated: 3, Suppressed: 1, Skipped: 1, Unmatched: 1})
+	wantResult(t, "the retiring call again", res, "run-2", store.Outcome{Updated: 3, Suppressed: 1, Skipped: 1, Unmatched: 1})
 	fx.put(vector(acme, restock, "s1", "v1", day(3)), vector(acme, restock, "s1", "v4", day(3)))
 	res, _ = fx.create(req)
-	wantResult(t, "after a newer snapshot", res, "run-2", taskcreate.Outcome{Created: 1, Updated: 1, Unmatched: 4, Retired: 2})
+	wantResult(t, "after a newer snapshot", res, "run-2", store.Outcome{Created: 1, Updated: 1, Unmatched: 4, Retired: 2})
 }
 
 func testSweepRun(t *testing.T, s suite) {
@@ -190,7 +191,7 @@ func testSweepRun(t *testing.T, s suite) {
 	// run-2 refreshes v4 (and creates v5, v6): run-1 still owns v1 and v2
 	// (OPEN), v3 (IN_PROGRESS) and v5 (DONE).
 	res, _ := fx.create(req)
-	wantResult(t, "CreateTasks of run-2", res, "run-2", taskcreate.Outcome{Created: 2, Updated: 1, Suppressed: 1, Skipped: 1, Unmatched: 1})
+	wantResult(t, "CreateTasks of run-2", res, "run-2", store.Outcome{Created: 2, Updated: 1, Suppressed: 1, Skipped: 1, Unmatched: 1})
 	sweep := taskcreate.SweepRequest{OrganizationID: acme, WorkflowRunID: "run-1"}
 
 	dry := sweep
@@ -242,7 +243,7 @@ func testSweepRacesCreate(t *testing.T, s suite) {
 		old, next := fmt.Sprintf("run-%d", 2*round), fmt.Sprintf("run-%d", 2*round+1)
 		if round == 0 {
 			res, _ := fx.create(request(acme, old, 0, []taskcreate.Domain{restock}, ps...))
-			wantResult(t, "CreateTasks of the first run", res, old, taskcreate.Outcome{Created: keys})
+			wantResult(t, "CreateTasks of the first run", res, old, store.Outcome{Created: keys})
 		}
 		var wg sync.WaitGroup
 		var created taskcreate.Result

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 	"github.com/google/uuid"
 )
@@ -75,7 +76,7 @@ func recommends(v taskcreate.ActionVector) bool {
 // (Result.Outcomes), or the *taskcreate.RetireBudgetError of a call that
 // would retire too many. A dry run, or a refused call, changes nothing.
 func (m *model) createTasks(req taskcreate.Request, priority taskcreate.Priority, now time.Time, proposedID func(i int) uuid.UUID,
-	budget float64) (taskcreate.Outcome, []taskcreate.CandidateOutcome, error) {
+	budget float64) (store.Outcome, []taskcreate.CandidateOutcome, error) {
 	domains := slices.Clone(req.Domains)
 	slices.Sort(domains)
 	domains = slices.Compact(domains)
@@ -86,7 +87,7 @@ func (m *model) createTasks(req taskcreate.Request, priority taskcreate.Priority
 	pairs = slices.Compact(pairs)
 	tasks := slices.Clone(m.tasks)
 
-	var out taskcreate.Outcome
+	var out store.Outcome
 	outcomes := []taskcreate.CandidateOutcome{}
 	i := 0
 	for _, d := range domains {
@@ -139,7 +140,7 @@ func (m *model) createTasks(req taskcreate.Request, priority taskcreate.Priority
 		budget = *req.MaxRetireFraction
 	}
 	if req.RetireStale && out.Retired > taskcreate.RetireGuardMinimum && float64(out.Retired) > budget*float64(out.Open) {
-		return taskcreate.Outcome{}, nil, &taskcreate.RetireBudgetError{WouldRetire: out.Retired, Open: out.Open, Budget: budget}
+		return store.Outcome{}, nil, &taskcreate.RetireBudgetError{WouldRetire: out.Retired, Open: out.Open, Budget: budget}
 	}
 	if !req.DryRun {
 		m.tasks = tasks

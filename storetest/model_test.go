@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 	"github.com/google/uuid"
 )
@@ -95,7 +96,7 @@ func TestModelAppliesTheRules(t *testing.T) {
 	proposed := func(i int) uuid.UUID { return sequenceID(uint64(i)) }
 
 	got, _, _ := m.createTasks(req, taskcreate.PriorityHigh, at, proposed, taskcreate.DefaultRetireBudget)
-	want := taskcreate.Outcome{Created: 3, Suppressed: 1, Skipped: 1, Unmatched: 10}
+	want := store.Outcome{Created: 3, Suppressed: 1, Skipped: 1, Unmatched: 10}
 	if formatOutcome(got) != formatOutcome(want) {
 		t.Fatalf("first call: want %s, got %s", formatOutcome(want), formatOutcome(got))
 	}
@@ -116,7 +117,7 @@ func TestModelAppliesTheRules(t *testing.T) {
 	req.MinConfidence = 0
 	later := at.Add(time.Hour)
 	got, _, _ = m.createTasks(req, taskcreate.PriorityLow, later, func(i int) uuid.UUID { return sequenceID(100 + uint64(i)) }, taskcreate.DefaultRetireBudget)
-	want = taskcreate.Outcome{Created: 2, Updated: 2, Skipped: 1, Unmatched: 10}
+	want = store.Outcome{Created: 2, Updated: 2, Skipped: 1, Unmatched: 10}
 	if formatOutcome(got) != formatOutcome(want) {
 		t.Fatalf("second call: want %s, got %s", formatOutcome(want), formatOutcome(got))
 	}
@@ -196,7 +197,7 @@ func TestModelLifecycle(t *testing.T) {
 	dry.DryRun = true
 	before := slices.Clone(m.tasks)
 	got, outcomes, _ := m.createTasks(dry, taskcreate.PriorityMedium, later, func(i int) uuid.UUID { return sequenceID(10 + uint64(i)) }, taskcreate.DefaultRetireBudget)
-	want := taskcreate.Outcome{Updated: 1, Suppressed: 1, Skipped: 1, Unmatched: 1, Retired: 2}
+	want := store.Outcome{Updated: 1, Suppressed: 1, Skipped: 1, Unmatched: 1, Retired: 2}
 	if formatOutcome(got) != formatOutcome(want) {
 		t.Fatalf("dry run: want %s, got %s", formatOutcome(want), formatOutcome(got))
 	}

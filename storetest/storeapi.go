@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 	"github.com/google/uuid"
 )
@@ -42,7 +43,7 @@ func testListOrderIsByteOrder(t *testing.T, s suite) {
 			ps = append(ps, position(shop, variant))
 		}
 		res, _ := fx.create(request(acme, "run-1", 0, allDomains, ps...))
-		wantResult(t, "CreateTasks for shop "+shop, res, "run-1", taskcreate.Outcome{Created: 3 * len(ps)})
+		wantResult(t, "CreateTasks for shop "+shop, res, "run-1", store.Outcome{Created: 3 * len(ps)})
 	}
 	wantKeys(t, fx.tasks(acme), want...)
 }
@@ -57,7 +58,7 @@ func testListOrderWithinKey(t *testing.T, s suite) {
 		svc := fx.service(at, taskcreate.WithIDSource(func() (uuid.UUID, error) { return id, nil }))
 		res, err := svc.CreateTasks(fx.ctx, request(acme, "run-1", 0, []taskcreate.Domain{restock}, position("s1", variant)))
 		noError(t, err, "CreateTasks")
-		wantResult(t, "CreateTasks", res, "run-1", taskcreate.Outcome{Created: 1})
+		wantResult(t, "CreateTasks", res, "run-1", store.Outcome{Created: 1})
 		if then != taskcreate.StatusOpen {
 			fx.setStatus(acme, id, then)
 		}
@@ -87,9 +88,9 @@ func testListFilters(t *testing.T, s suite) {
 			fx.put(vector(org, restock, "s1", variant, day(1)))
 		}
 		res, _ := fx.create(request(org, "run-1", 0, []taskcreate.Domain{restock}, position("s1", "v1"), position("s1", "v2"), position("s1", "v3")))
-		wantResult(t, "CreateTasks of run-1", res, "run-1", taskcreate.Outcome{Created: 3})
+		wantResult(t, "CreateTasks of run-1", res, "run-1", store.Outcome{Created: 3})
 		res, _ = fx.create(request(org, "run-2", 0, []taskcreate.Domain{restock}, position("s1", "v4")))
-		wantResult(t, "CreateTasks of run-2", res, "run-2", taskcreate.Outcome{Created: 1})
+		wantResult(t, "CreateTasks of run-2", res, "run-2", store.Outcome{Created: 1})
 	}
 	fx.setStatus(acme, fx.onlyTask(acme, restock, "s1", "v2", taskcreate.StatusOpen).ID, taskcreate.StatusDone)
 	fx.setStatus(acme, fx.onlyTask(acme, restock, "s1", "v3", taskcreate.StatusOpen).ID, taskcreate.StatusInProgress)
@@ -209,7 +210,7 @@ func testReopenWhileAnotherTaskIsOpen(t *testing.T, s suite) {
 	fx.setStatus(acme, open.ID, taskcreate.StatusDismissed)
 	fx.setStatus(acme, done.ID, taskcreate.StatusInProgress)
 	res, _ := fx.create(req)
-	wantResult(t, "CreateTasks after reopening", res, "run-1", taskcreate.Outcome{Updated: 1})
+	wantResult(t, "CreateTasks after reopening", res, "run-1", store.Outcome{Updated: 1})
 	wantEqual(t, "id of the open task", done.ID, fx.onlyTask(acme, restock, "s1", "v1", taskcreate.StatusInProgress).ID)
 }
 
@@ -237,7 +238,7 @@ func testPutUpsertsOnPrimaryKey(t *testing.T, s suite) {
 	replacement := vector(acme, restock, "s1", "v1", sameDay, qty(9), noDiscount, noConfidence, snapshot(`{"version": 2}`))
 	fx.put(replacement)
 	res, at := fx.create(request(acme, "run-1", 0.95, []taskcreate.Domain{restock}, position("s1", "v1")))
-	wantResult(t, "CreateTasks", res, "run-1", taskcreate.Outcome{Created: 1})
+	wantResult(t, "CreateTasks", res, "run-1", store.Outcome{Created: 1})
 	wantTasks(t, "task made from the replaced row", []taskcreate.Task{
 		taskFrom(replacement, sequenceID(0), "run-1", taskcreate.PriorityMedium, at),
 	}, fx.tasks(acme))
@@ -250,7 +251,7 @@ func testPutSamePrimaryKeyTwiceInOneCall(t *testing.T, s suite) {
 	last := vector(acme, restock, "s1", "v1", day(1), qty(7), snapshot(`{"version": 2}`))
 	fx.put(first, other, last) // one call: the later row wins
 	res, at := fx.create(request(acme, "run-1", 0, []taskcreate.Domain{restock}, position("s1", "v1"), position("s1", "v2")))
-	wantResult(t, "CreateTasks", res, "run-1", taskcreate.Outcome{Created: 2})
+	wantResult(t, "CreateTasks", res, "run-1", store.Outcome{Created: 2})
 	wantTasks(t, "tasks made from the last row of each key", []taskcreate.Task{
 		taskFrom(last, sequenceID(0), "run-1", taskcreate.PriorityMedium, at),
 		taskFrom(other, sequenceID(1), "run-1", taskcreate.PriorityMedium, at),
@@ -293,10 +294,10 @@ func testPutRejectsInvalidRows(t *testing.T, s suite) {
 	// Nothing was written, not even the good row.
 	req := request(acme, "run-1", 0, []taskcreate.Domain{restock}, position("s1", "v-good"))
 	res, _ := fx.create(req)
-	wantResult(t, "CreateTasks after the rejected rows", res, "run-1", taskcreate.Outcome{Unmatched: 1})
+	wantResult(t, "CreateTasks after the rejected rows", res, "run-1", store.Outcome{Unmatched: 1})
 	fx.put(good)
 	res, _ = fx.create(req)
-	wantResult(t, "CreateTasks once the good row is written alone", res, "run-1", taskcreate.Outcome{Created: 1})
+	wantResult(t, "CreateTasks once the good row is written alone", res, "run-1", store.Outcome{Created: 1})
 }
 
 func testPutNothing(t *testing.T, s suite) {
@@ -327,7 +328,7 @@ func testTimestampsRoundTrip(t *testing.T, s suite) {
 	for i, at := range readings {
 		res, err := fx.service(at).CreateTasks(fx.ctx, request(acme, "run-1", 0, []taskcreate.Domain{restock}, position("s1", rows[i].VariantID)))
 		noError(t, err, "CreateTasks at "+at.String())
-		wantResult(t, "CreateTasks at "+at.String(), res, "run-1", taskcreate.Outcome{Created: 1})
+		wantResult(t, "CreateTasks at "+at.String(), res, "run-1", store.Outcome{Created: 1})
 	}
 	wantTasks(t, "tasks created at the readings", want, fx.tasks(acme))
 
@@ -339,7 +340,7 @@ func testTimestampsRoundTrip(t *testing.T, s suite) {
 	update := time.Date(2030, 3, 4, 5, 6, 7, 890123456, time.FixedZone("UTC-3", -3*3600))
 	res, err := fx.service(update).CreateTasks(fx.ctx, request(acme, "run-1", 0, []taskcreate.Domain{restock}, ps...))
 	noError(t, err, "CreateTasks at "+update.String())
-	wantResult(t, "CreateTasks at "+update.String(), res, "run-1", taskcreate.Outcome{Updated: len(rows)})
+	wantResult(t, "CreateTasks at "+update.String(), res, "run-1", store.Outcome{Updated: len(rows)})
 	for i := range want {
 		want[i].UpdatedAt = stamp(update)
 	}
@@ -356,5 +357,5 @@ func testMigrateIsIdempotent(t *testing.T, s suite) {
 	noError(t, fx.store.Migrate(fx.ctx), "Migrate once more")
 	wantTasks(t, "tasks after Migrate", before, fx.tasks(acme))
 	res, _ := fx.create(req)
-	wantResult(t, "CreateTasks after Migrate", res, "run-1", taskcreate.Outcome{Updated: 2, Unmatched: 1})
+	wantResult(t, "CreateTasks after Migrate", res, "run-1", store.Outcome{Updated: 2, Unmatched: 1})
 }

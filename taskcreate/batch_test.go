@@ -8,11 +8,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
-func batchOf(domains, pairs int) *taskcreate.Batch {
-	b := &taskcreate.Batch{Domains: taskcreate.Domains()[:domains]}
+func batchOf(domains, pairs int) *store.Batch {
+	b := &store.Batch{Domains: taskcreate.Domains()[:domains]}
 	for p := range pairs {
 		b.Pairs = append(b.Pairs, taskcreate.Pair{ShopID: fmt.Sprintf("s%03d", p), VariantID: "v"})
 	}
@@ -31,7 +32,7 @@ type candidate struct {
 
 // candidatesOf lists the candidates of b as the Batch documents them:
 // Domains x Pairs in that order, ProposedIDs[i] for candidate i.
-func candidatesOf(b *taskcreate.Batch) []candidate {
+func candidatesOf(b *store.Batch) []candidate {
 	var out []candidate
 	for _, d := range b.Domains {
 		for _, p := range b.Pairs {

@@ -12,6 +12,8 @@ import (
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/actionvector/tasks/store"
 )
 
 // DefaultMaxPerimeter is the largest perimeter a Service accepts unless
@@ -23,10 +25,6 @@ const DefaultMaxPerimeter = 1_000_000
 // WithRetireBudget: enough for a day's churn, and far below what a
 // half-loaded snapshot would retire.
 const DefaultRetireBudget = 0.5
-
-// RetireGuardMinimum is the most tasks a call may always retire, whatever
-// its budget, so that small perimeters are never blocked.
-const RetireGuardMinimum = 20
 
 // DefaultMaxOutcomes is the most candidates a request that asks for
 // ReturnOutcomes may have, unless configured otherwise with WithMaxOutcomes.
@@ -160,9 +158,9 @@ func (s *Service) CreateTasks(ctx context.Context, req Request) (res Result, err
 		return Result{}, err
 	}
 	c.span.SetAttributes(AttrCandidates.Int(b.Len()))
-	var out Outcome
+	var out store.Outcome
 	if b.Len() > 0 { // else there is nothing to read or write
-		out, attempts, err = retry(ctx, s, func() (Outcome, error) { return s.store.MaterializeTasks(ctx, b) })
+		out, attempts, err = retry(ctx, s, func() (store.Outcome, error) { return s.store.MaterializeTasks(ctx, b) })
 		if err != nil {
 			return Result{}, err
 		}
@@ -194,13 +192,13 @@ func (s *Service) CreateTasks(ctx context.Context, req Request) (res Result, err
 // checkOutcome makes sure a store accounted for every candidate of b once,
 // and that what it listed agrees with what it counted. The store has
 // committed by then, so a wrong account leaves the outcome unknown.
-func checkOutcome(b *Batch, out Outcome) error {
+func checkOutcome(b *store.Batch, out store.Outcome) error {
 	bad := func(format string, args ...any) error {
 		err := fmt.Errorf("taskcreate: store accounted for the candidates wrongly: "+format, args...)
 		if b.DryRun {
 			return err
 		}
-		return MarkOutcomeUnknown(err)
+		return store.MarkOutcomeUnknown(err)
 	}
 	switch {
 	case out.Total() != b.Len() || min(out.Created, out.Updated, out.Suppressed, out.Skipped, out.Unmatched, out.Retired) < 0:
@@ -211,41 +209,24 @@ func checkOutcome(b *Batch, out Outcome) error {
 	case !b.ReturnOutcomes:
 		return nil
 	}
-	var listed Outcome
-	seen := make(map[int]bool, len(out.Candidates))
-	for _, c := range out.Candidates {
-		if c.Index < 0 || c.Index >= b.Len() || seen[c.Index] {
-			return bad("candidate %d listed out of range or twice", c.Index)
-		}
-		seen[c.Index] = true
-		if c.Retired {
-			listed.Retired++
-		}
-		switch c.Outcome {
-		case OutcomeCreated:
-			listed.Created++
-		case OutcomeUpdated:
-			listed.Updated++
-		case OutcomeSuppressed:
-			listed.Suppressed++
-		case OutcomeSkipped:
-			listed.Skipped++
-		case OutcomeUnmatched:
-			listed.Unmatched++
-		default:
-			return bad("candidate %d has outcome %q", c.Index, c.Outcome)
-		}
+	listed, err := out.Tally(out.Candidates, b.Len())
+	if err != nil {
+		return bad("%v", err)
 	}
-	listed.Unmatched += b.Len() - len(out.Candidates)
-	if counts := out.counts(); listed.counts() != counts {
-		return bad("listed %+v, counted %+v", listed.counts(), counts)
+	if counts(listed) != counts(out) {
+		return bad("listed %+v, counted %+v", counts(listed), counts(out))
 	}
 	return nil
 }
 
+// counts are the counts of an Outcome, which can be compared.
+func counts(o store.Outcome) [6]int {
+	return [6]int{o.Created, o.Updated, o.Suppressed, o.Skipped, o.Unmatched, o.Retired}
+}
+
 // outcomesOf lists every candidate of b in key order, with what listed
 // says of it; those it leaves out are unmatched.
-func outcomesOf(b *Batch, listed []CandidateResult) []CandidateOutcome {
+func outcomesOf(b *store.Batch, listed []store.CandidateResult) []CandidateOutcome {
 	outcomes := make([]CandidateOutcome, b.Len())
 	for i := range outcomes {
 		p := b.Pairs[i%len(b.Pairs)]
@@ -276,7 +257,7 @@ func (s *Service) SweepRun(ctx context.Context, req SweepRequest) (res SweepResu
 	if err := checkSweep(req); err != nil {
 		return SweepResult{}, err
 	}
-	sw := &Sweep{OrganizationID: req.OrganizationID, WorkflowRunID: req.WorkflowRunID,
+	sw := &store.Sweep{OrganizationID: req.OrganizationID, WorkflowRunID: req.WorkflowRunID,
 		Now: s.now().UTC().Truncate(time.Microsecond), DryRun: req.DryRun}
 	n, attempts, err := retry(ctx, s, func() (int, error) { return s.store.SweepTasks(ctx, sw) })
 	if err != nil {
@@ -293,11 +274,11 @@ func (s *Service) SweepRun(ctx context.Context, req SweepRequest) (res SweepResu
 }
 
 // prepare validates and normalizes req into the batch handed to the store.
-func (s *Service) prepare(req Request) (*Batch, error) {
+func (s *Service) prepare(req Request) (*store.Batch, error) {
 	if err := checkRequest(&req, s.maxPerimeter); err != nil {
 		return nil, err
 	}
-	b := &Batch{
+	b := &store.Batch{
 		OrganizationID: req.OrganizationID,
 		WorkflowRunID:  req.WorkflowRunID,
 		MinConfidence:  req.MinConfidence,

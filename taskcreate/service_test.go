@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -22,27 +23,27 @@ import (
 type fakeStore struct {
 	calls   atomic.Int64
 	mu      sync.Mutex
-	batches []*taskcreate.Batch
-	sweeps  []*taskcreate.Sweep
+	batches []*store.Batch
+	sweeps  []*store.Sweep
 	errs    []error
-	outcome func(b *taskcreate.Batch) taskcreate.Outcome
+	outcome func(b *store.Batch) store.Outcome
 }
 
-func (f *fakeStore) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
+func (f *fakeStore) MaterializeTasks(ctx context.Context, b *store.Batch) (store.Outcome, error) {
 	f.calls.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.batches = append(f.batches, b)
 	if err := f.nextErr(); err != nil {
-		return taskcreate.Outcome{}, err
+		return store.Outcome{}, err
 	}
 	if f.outcome != nil {
 		return f.outcome(b), nil
 	}
-	return taskcreate.Outcome{Unmatched: b.Len()}, nil
+	return store.Outcome{Unmatched: b.Len()}, nil
 }
 
-func (f *fakeStore) SweepTasks(ctx context.Context, sw *taskcreate.Sweep) (int, error) {
+func (f *fakeStore) SweepTasks(ctx context.Context, sw *store.Sweep) (int, error) {
 	f.calls.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -66,14 +67,14 @@ func (f *fakeStore) nextErr() error {
 func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
 
 func TestCreateTasksNormalizesTheBatch(t *testing.T) {
-	store := &fakeStore{outcome: func(b *taskcreate.Batch) taskcreate.Outcome {
-		return taskcreate.Outcome{Created: 1, Updated: 1, Suppressed: 1, Skipped: 1, Unmatched: b.Len() - 4}
+	ts := &fakeStore{outcome: func(b *store.Batch) store.Outcome {
+		return store.Outcome{Created: 1, Updated: 1, Suppressed: 1, Skipped: 1, Unmatched: b.Len() - 4}
 	}}
 	paris, err := time.LoadLocation("Europe/Paris")
 	require.NoError(t, err)
 	now := time.Date(2026, 11, 28, 10, 0, 0, 123456789, paris)
 	var next byte
-	svc := taskcreate.New(store, taskcreate.WithClock(fixedClock(now)), taskcreate.WithDefaultPriority(taskcreate.PriorityHigh),
+	svc := taskcreate.New(ts, taskcreate.WithClock(fixedClock(now)), taskcreate.WithDefaultPriority(taskcreate.PriorityHigh),
 		taskcreate.WithIDSource(func() (uuid.UUID, error) { next++; return uuid.UUID{15: next}, nil }))
 
 	res, err := svc.CreateTasks(t.Context(), taskcreate.Request{
@@ -87,8 +88,8 @@ func TestCreateTasksNormalizesTheBatch(t *testing.T) {
 	assert.Equal(t, taskcreate.Result{WorkflowRunID: "run", SuccessCode: "WORKFLOW_TASKS_CREATED",
 		Created: 1, Updated: 1, Suppressed: 1, Skipped: 1, Unmatched: 2}, res)
 
-	require.Len(t, store.batches, 1)
-	b := store.batches[0]
+	require.Len(t, ts.batches, 1)
+	b := ts.batches[0]
 	assert.Equal(t, "org", b.OrganizationID)
 	assert.Equal(t, "run", b.WorkflowRunID)
 	assert.Equal(t, 0.5, b.MinConfidence)
@@ -111,21 +112,21 @@ func TestCreateTasksNormalizesTheBatch(t *testing.T) {
 // The batch carries the retirement budget, the request's in place of the
 // service's, and the pinned snapshot date.
 func TestCreateTasksPassesTheGuard(t *testing.T) {
-	store := &fakeStore{}
+	ts := &fakeStore{}
 	req := validRequest()
 	req.SnapshotDate = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
-	_, err := taskcreate.New(store, taskcreate.WithRetireBudget(0.2)).CreateTasks(t.Context(), req)
+	_, err := taskcreate.New(ts, taskcreate.WithRetireBudget(0.2)).CreateTasks(t.Context(), req)
 	require.NoError(t, err)
 	req.MaxRetireFraction = ptr(0.9)
-	_, err = taskcreate.New(store, taskcreate.WithRetireBudget(0.2)).CreateTasks(t.Context(), req)
+	_, err = taskcreate.New(ts, taskcreate.WithRetireBudget(0.2)).CreateTasks(t.Context(), req)
 	require.NoError(t, err)
-	require.Len(t, store.batches, 2)
-	assert.Equal(t, []float64{0.2, 0.9}, []float64{store.batches[0].RetireBudget, store.batches[1].RetireBudget})
-	assert.Equal(t, req.SnapshotDate, store.batches[0].SnapshotDate)
+	require.Len(t, ts.batches, 2)
+	assert.Equal(t, []float64{0.2, 0.9}, []float64{ts.batches[0].RetireBudget, ts.batches[1].RetireBudget})
+	assert.Equal(t, req.SnapshotDate, ts.batches[0].SnapshotDate)
 }
 
 func TestCheckRetireBudget(t *testing.T) {
-	b := &taskcreate.Batch{RetireBudget: 0.5}
+	b := &store.Batch{RetireBudget: 0.5}
 	assert.NoError(t, b.CheckRetireBudget(100, 50), "at the limit")
 	err := b.CheckRetireBudget(100, 51)
 	assert.ErrorIs(t, err, taskcreate.ErrRetireBudgetExceeded)
@@ -135,15 +136,15 @@ func TestCheckRetireBudget(t *testing.T) {
 }
 
 func TestDefaultIDsAreUniqueVersion7(t *testing.T) {
-	store := &fakeStore{}
+	ts := &fakeStore{}
 	req := validRequest()
 	for i := range 1000 {
 		req.Perimeter = append(req.Perimeter, taskcreate.Pair{VariantID: "v", ShopID: string(rune('a'+i%26)) + uuid.NewString()})
 	}
 	req.Domains = taskcreate.Domains()
-	_, err := taskcreate.New(store).CreateTasks(t.Context(), req)
+	_, err := taskcreate.New(ts).CreateTasks(t.Context(), req)
 	require.NoError(t, err)
-	ids := store.batches[0].ProposedIDs
+	ids := ts.batches[0].ProposedIDs
 	require.Len(t, ids, 3*1001)
 	seen := make(map[uuid.UUID]bool, len(ids))
 	for _, id := range ids {
@@ -154,60 +155,60 @@ func TestDefaultIDsAreUniqueVersion7(t *testing.T) {
 }
 
 func TestEmptyPerimeterSkipsTheStore(t *testing.T) {
-	store := &fakeStore{}
+	ts := &fakeStore{}
 	req := validRequest()
 	req.Perimeter = []taskcreate.Pair{}
-	res, err := taskcreate.New(store).CreateTasks(t.Context(), req)
+	res, err := taskcreate.New(ts).CreateTasks(t.Context(), req)
 	require.NoError(t, err)
 	assert.Equal(t, taskcreate.Result{WorkflowRunID: req.WorkflowRunID, SuccessCode: taskcreate.SuccessCodeTasksCreated}, res)
-	assert.Zero(t, store.calls.Load())
+	assert.Zero(t, ts.calls.Load())
 }
 
 func TestCreateTasksRetriesTransientErrors(t *testing.T) {
 	busy := errors.New("database is locked")
-	store := &fakeStore{errs: []error{taskcreate.MarkTransient(busy), taskcreate.MarkTransient(busy)}}
-	res, err := taskcreate.New(store, taskcreate.WithRetry(3, time.Millisecond)).CreateTasks(t.Context(), validRequest())
+	ts := &fakeStore{errs: []error{store.MarkTransient(busy), store.MarkTransient(busy)}}
+	res, err := taskcreate.New(ts, taskcreate.WithRetry(3, time.Millisecond)).CreateTasks(t.Context(), validRequest())
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Unmatched)
-	assert.EqualValues(t, 3, store.calls.Load())
-	assert.Same(t, store.batches[0], store.batches[2], "a retry re-sends the same batch")
+	assert.EqualValues(t, 3, ts.calls.Load())
+	assert.Same(t, ts.batches[0], ts.batches[2], "a retry re-sends the same batch")
 }
 
 func TestCreateTasksGivesUpAfterTheLastAttempt(t *testing.T) {
 	busy := errors.New("database is locked")
-	store := &fakeStore{errs: slices.Repeat([]error{taskcreate.MarkTransient(busy)}, 5)}
-	_, err := taskcreate.New(store, taskcreate.WithRetry(2, time.Millisecond)).CreateTasks(t.Context(), validRequest())
+	ts := &fakeStore{errs: slices.Repeat([]error{store.MarkTransient(busy)}, 5)}
+	_, err := taskcreate.New(ts, taskcreate.WithRetry(2, time.Millisecond)).CreateTasks(t.Context(), validRequest())
 	require.ErrorIs(t, err, busy)
 	assert.ErrorIs(t, err, taskcreate.ErrTransient)
 	assert.Contains(t, err.Error(), "after 2 attempts")
-	assert.EqualValues(t, 2, store.calls.Load())
+	assert.EqualValues(t, 2, ts.calls.Load())
 }
 
 func TestCreateTasksDoesNotRetryOtherErrors(t *testing.T) {
 	broken := errors.New("disk full")
-	store := &fakeStore{errs: []error{broken}}
-	_, err := taskcreate.New(store).CreateTasks(t.Context(), validRequest())
+	ts := &fakeStore{errs: []error{broken}}
+	_, err := taskcreate.New(ts).CreateTasks(t.Context(), validRequest())
 	require.ErrorIs(t, err, broken)
 	assert.NotErrorIs(t, err, taskcreate.ErrInvalidRequest)
-	assert.EqualValues(t, 1, store.calls.Load())
+	assert.EqualValues(t, 1, ts.calls.Load())
 }
 
 func TestCreateTasksStopsRetryingWhenTheContextEnds(t *testing.T) {
-	busy := taskcreate.MarkTransient(errors.New("database is locked"))
-	store := &fakeStore{errs: []error{busy, busy, busy}}
+	busy := store.MarkTransient(errors.New("database is locked"))
+	ts := &fakeStore{errs: []error{busy, busy, busy}}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
-	_, err := taskcreate.New(store, taskcreate.WithRetry(10, time.Hour)).CreateTasks(ctx, validRequest())
+	_, err := taskcreate.New(ts, taskcreate.WithRetry(10, time.Hour)).CreateTasks(ctx, validRequest())
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.EqualValues(t, 1, store.calls.Load())
+	assert.EqualValues(t, 1, ts.calls.Load())
 }
 
 func TestCreateTasksReportsTheContextErrorOverTheDriverError(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	interrupted := errors.New("interrupted (9)")
-	store := &fakeStore{outcome: nil}
-	store.errs = []error{interrupted}
-	wrapped := &cancellingStore{fakeStore: store, cancel: cancel}
+	ts := &fakeStore{outcome: nil}
+	ts.errs = []error{interrupted}
+	wrapped := &cancellingStore{fakeStore: ts, cancel: cancel}
 	_, err := taskcreate.New(wrapped).CreateTasks(ctx, validRequest())
 	require.ErrorIs(t, err, context.Canceled)
 	assert.ErrorIs(t, err, interrupted)
@@ -220,7 +221,7 @@ type cancellingStore struct {
 	cancel context.CancelFunc
 }
 
-func (c *cancellingStore) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
+func (c *cancellingStore) MaterializeTasks(ctx context.Context, b *store.Batch) (store.Outcome, error) {
 	c.cancel()
 	return c.fakeStore.MaterializeTasks(ctx, b)
 }
@@ -228,22 +229,22 @@ func (c *cancellingStore) MaterializeTasks(ctx context.Context, b *taskcreate.Ba
 func TestCreateTasksHonoursACancelledContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	store := &fakeStore{}
-	_, err := taskcreate.New(store).CreateTasks(ctx, validRequest())
+	ts := &fakeStore{}
+	_, err := taskcreate.New(ts).CreateTasks(ctx, validRequest())
 	require.ErrorIs(t, err, context.Canceled)
-	assert.Zero(t, store.calls.Load())
+	assert.Zero(t, ts.calls.Load())
 }
 
 func TestCreateTasksRejectsAnInconsistentOutcome(t *testing.T) {
-	tests := map[string]taskcreate.Outcome{
+	tests := map[string]store.Outcome{
 		"too few":  {},
 		"too many": {Created: 1, Unmatched: 1},
 		"negative": {Created: 2, Updated: -1},
 	}
 	for name, outcome := range tests {
 		t.Run(name, func(t *testing.T) {
-			store := &fakeStore{outcome: func(*taskcreate.Batch) taskcreate.Outcome { return outcome }}
-			_, err := taskcreate.New(store).CreateTasks(t.Context(), validRequest())
+			ts := &fakeStore{outcome: func(*store.Batch) store.Outcome { return outcome }}
+			_, err := taskcreate.New(ts).CreateTasks(t.Context(), validRequest())
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "of 1 candidates")
 		})
@@ -252,26 +253,26 @@ func TestCreateTasksRejectsAnInconsistentOutcome(t *testing.T) {
 
 func TestCreateTasksReportsIDSourceFailures(t *testing.T) {
 	broken := errors.New("entropy exhausted")
-	store := &fakeStore{}
-	svc := taskcreate.New(store, taskcreate.WithIDSource(func() (uuid.UUID, error) { return uuid.Nil, broken }))
+	ts := &fakeStore{}
+	svc := taskcreate.New(ts, taskcreate.WithIDSource(func() (uuid.UUID, error) { return uuid.Nil, broken }))
 	_, err := svc.CreateTasks(t.Context(), validRequest())
 	require.ErrorIs(t, err, broken)
-	assert.Zero(t, store.calls.Load())
+	assert.Zero(t, ts.calls.Load())
 }
 
 func TestNewPanicsOnProgrammingErrors(t *testing.T) {
-	store := &fakeStore{}
+	ts := &fakeStore{}
 	tests := map[string]func(){
 		"nil store":         func() { taskcreate.New(nil) },
-		"nil clock":         func() { taskcreate.New(store, taskcreate.WithClock(nil)) },
-		"bad priority":      func() { taskcreate.New(store, taskcreate.WithDefaultPriority("medium")) },
-		"zero perimeter":    func() { taskcreate.New(store, taskcreate.WithMaxPerimeter(0)) },
-		"negative outcomes": func() { taskcreate.New(store, taskcreate.WithMaxOutcomes(-1)) },
-		"zero attempts":     func() { taskcreate.New(store, taskcreate.WithRetry(0, time.Millisecond)) },
-		"negative backoff":  func() { taskcreate.New(store, taskcreate.WithRetry(1, -time.Millisecond)) },
-		"budget below 0":    func() { taskcreate.New(store, taskcreate.WithRetireBudget(-0.01)) },
-		"budget above 1":    func() { taskcreate.New(store, taskcreate.WithRetireBudget(1.01)) },
-		"budget NaN":        func() { taskcreate.New(store, taskcreate.WithRetireBudget(math.NaN())) },
+		"nil clock":         func() { taskcreate.New(ts, taskcreate.WithClock(nil)) },
+		"bad priority":      func() { taskcreate.New(ts, taskcreate.WithDefaultPriority("medium")) },
+		"zero perimeter":    func() { taskcreate.New(ts, taskcreate.WithMaxPerimeter(0)) },
+		"negative outcomes": func() { taskcreate.New(ts, taskcreate.WithMaxOutcomes(-1)) },
+		"zero attempts":     func() { taskcreate.New(ts, taskcreate.WithRetry(0, time.Millisecond)) },
+		"negative backoff":  func() { taskcreate.New(ts, taskcreate.WithRetry(1, -time.Millisecond)) },
+		"budget below 0":    func() { taskcreate.New(ts, taskcreate.WithRetireBudget(-0.01)) },
+		"budget above 1":    func() { taskcreate.New(ts, taskcreate.WithRetireBudget(1.01)) },
+		"budget NaN":        func() { taskcreate.New(ts, taskcreate.WithRetireBudget(math.NaN())) },
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { assert.Panics(t, fn) })
@@ -279,23 +280,23 @@ func TestNewPanicsOnProgrammingErrors(t *testing.T) {
 }
 
 func TestDryRunIsAPreview(t *testing.T) {
-	store := &fakeStore{}
+	ts := &fakeStore{}
 	req := validRequest()
 	req.DryRun, req.RetireStale = true, true
-	res, err := taskcreate.New(store).CreateTasks(t.Context(), req)
+	res, err := taskcreate.New(ts).CreateTasks(t.Context(), req)
 	require.NoError(t, err)
 	assert.Equal(t, taskcreate.SuccessCodeTasksPreviewed, res.SuccessCode)
-	require.Len(t, store.batches, 1)
-	assert.True(t, store.batches[0].DryRun)
-	assert.True(t, store.batches[0].RetireStale)
+	require.Len(t, ts.batches, 1)
+	assert.True(t, ts.batches[0].DryRun)
+	assert.True(t, ts.batches[0].RetireStale)
 	assert.Nil(t, res.Outcomes, "outcomes only when asked")
 }
 
 func TestOutcomesListEveryCandidateInKeyOrder(t *testing.T) {
 	id := uuid.UUID{15: 9}
-	store := &fakeStore{outcome: func(b *taskcreate.Batch) taskcreate.Outcome {
+	ts := &fakeStore{outcome: func(b *store.Batch) store.Outcome {
 		// Candidates: markdown/s1/v1 (0), markdown/s2/v1 (1), restock/s1/v1 (2), restock/s2/v1 (3).
-		return taskcreate.Outcome{Created: 1, Suppressed: 1, Unmatched: 2, Retired: 1, Open: 1, Candidates: []taskcreate.CandidateResult{
+		return store.Outcome{Created: 1, Suppressed: 1, Unmatched: 2, Retired: 1, Open: 1, Candidates: []store.CandidateResult{
 			{Index: 3, Outcome: taskcreate.OutcomeCreated, TaskID: b.ProposedIDs[3]},
 			{Index: 1, Outcome: taskcreate.OutcomeSuppressed, TaskID: id, Retired: true},
 		}}
@@ -304,7 +305,7 @@ func TestOutcomesListEveryCandidateInKeyOrder(t *testing.T) {
 	req.Domains = []taskcreate.Domain{taskcreate.Restock, taskcreate.Markdown}
 	req.Perimeter = []taskcreate.Pair{{VariantID: "v1", ShopID: "s2"}, {VariantID: "v1", ShopID: "s1"}}
 	req.ReturnOutcomes, req.RetireStale = true, true
-	res, err := taskcreate.New(store, taskcreate.WithIDSource(sequence())).CreateTasks(t.Context(), req)
+	res, err := taskcreate.New(ts, taskcreate.WithIDSource(sequence())).CreateTasks(t.Context(), req)
 	require.NoError(t, err)
 	assert.Equal(t, []taskcreate.CandidateOutcome{
 		{Domain: taskcreate.Markdown, ShopID: "s1", VariantID: "v1", Outcome: taskcreate.OutcomeUnmatched},
@@ -315,7 +316,7 @@ func TestOutcomesListEveryCandidateInKeyOrder(t *testing.T) {
 	assert.Equal(t, 1, res.Retired)
 
 	req.Perimeter = []taskcreate.Pair{}
-	res, err = taskcreate.New(store).CreateTasks(t.Context(), req)
+	res, err = taskcreate.New(ts).CreateTasks(t.Context(), req)
 	require.NoError(t, err)
 	assert.NotNil(t, res.Outcomes, "an empty list, not none, when asked")
 	assert.Empty(t, res.Outcomes)
@@ -332,86 +333,86 @@ func sequence() func() (uuid.UUID, error) {
 }
 
 func TestTooManyOutcomesAreRefusedBeforeTheStore(t *testing.T) {
-	store := &fakeStore{}
+	ts := &fakeStore{}
 	req := validRequest()
 	req.Domains = taskcreate.Domains()
 	req.Perimeter = []taskcreate.Pair{{VariantID: "v1", ShopID: "s1"}, {VariantID: "v2", ShopID: "s1"}, {VariantID: "v1", ShopID: "s1"}}
 	req.ReturnOutcomes = true
-	_, err := taskcreate.New(store, taskcreate.WithMaxOutcomes(5)).CreateTasks(t.Context(), req)
+	_, err := taskcreate.New(ts, taskcreate.WithMaxOutcomes(5)).CreateTasks(t.Context(), req)
 	var invalid *taskcreate.ValidationError
 	require.ErrorAs(t, err, &invalid)
 	require.Len(t, invalid.Fields, 1)
 	assert.Equal(t, "returnOutcomes", invalid.Fields[0].Field)
 	assert.Contains(t, invalid.Fields[0].Message, "at most 5 candidates")
 	assert.Contains(t, invalid.Fields[0].Message, "has 6 (2 pairs x 3 domains)")
-	assert.Zero(t, store.calls.Load())
+	assert.Zero(t, ts.calls.Load())
 
-	_, err = taskcreate.New(store, taskcreate.WithMaxOutcomes(6)).CreateTasks(t.Context(), req)
+	_, err = taskcreate.New(ts, taskcreate.WithMaxOutcomes(6)).CreateTasks(t.Context(), req)
 	require.NoError(t, err, "6 candidates are within a bound of 6")
 	req.ReturnOutcomes = false
-	_, err = taskcreate.New(store, taskcreate.WithMaxOutcomes(5)).CreateTasks(t.Context(), req)
+	_, err = taskcreate.New(ts, taskcreate.WithMaxOutcomes(5)).CreateTasks(t.Context(), req)
 	require.NoError(t, err, "the bound applies only to a request that asks for outcomes")
 }
 
 func TestCreateTasksRejectsAnInconsistentList(t *testing.T) {
-	tests := map[string]taskcreate.Outcome{
+	tests := map[string]store.Outcome{
 		"retired without RetireStale": {Suppressed: 1, Retired: 1},
-		"listed twice": {Created: 1, Candidates: []taskcreate.CandidateResult{
+		"listed twice": {Created: 1, Candidates: []store.CandidateResult{
 			{Index: 0, Outcome: taskcreate.OutcomeCreated}, {Index: 0, Outcome: taskcreate.OutcomeCreated}}},
-		"listed out of range":      {Created: 1, Candidates: []taskcreate.CandidateResult{{Index: 1, Outcome: taskcreate.OutcomeCreated}}},
-		"list and counts disagree": {Created: 1, Candidates: []taskcreate.CandidateResult{{Index: 0, Outcome: taskcreate.OutcomeUpdated}}},
-		"unknown outcome":          {Created: 1, Candidates: []taskcreate.CandidateResult{{Index: 0, Outcome: "made"}}},
+		"listed out of range":      {Created: 1, Candidates: []store.CandidateResult{{Index: 1, Outcome: taskcreate.OutcomeCreated}}},
+		"list and counts disagree": {Created: 1, Candidates: []store.CandidateResult{{Index: 0, Outcome: taskcreate.OutcomeUpdated}}},
+		"unknown outcome":          {Created: 1, Candidates: []store.CandidateResult{{Index: 0, Outcome: "made"}}},
 	}
 	for name, outcome := range tests {
 		t.Run(name, func(t *testing.T) {
-			store := &fakeStore{outcome: func(*taskcreate.Batch) taskcreate.Outcome { return outcome }}
+			ts := &fakeStore{outcome: func(*store.Batch) store.Outcome { return outcome }}
 			req := validRequest()
 			req.ReturnOutcomes = true
-			_, err := taskcreate.New(store).CreateTasks(t.Context(), req)
+			_, err := taskcreate.New(ts).CreateTasks(t.Context(), req)
 			require.ErrorContains(t, err, "store accounted for the candidates wrongly")
 		})
 	}
 }
 
 func TestSweepRun(t *testing.T) {
-	store := &fakeStore{}
+	ts := &fakeStore{}
 	now := time.Date(2026, 12, 1, 8, 0, 0, 123456789, time.FixedZone("", 3600))
-	svc := taskcreate.New(store, taskcreate.WithClock(fixedClock(now)), taskcreate.WithRetry(3, time.Millisecond))
+	svc := taskcreate.New(ts, taskcreate.WithClock(fixedClock(now)), taskcreate.WithRetry(3, time.Millisecond))
 	res, err := svc.SweepRun(t.Context(), taskcreate.SweepRequest{OrganizationID: "org", WorkflowRunID: "run"})
 	require.NoError(t, err)
 	assert.Equal(t, taskcreate.SweepResult{WorkflowRunID: "run", SuccessCode: taskcreate.SuccessCodeTasksSwept, Dismissed: 7}, res)
-	require.Len(t, store.sweeps, 1)
-	assert.Equal(t, taskcreate.Sweep{OrganizationID: "org", WorkflowRunID: "run", Now: time.Date(2026, 12, 1, 7, 0, 0, 123456000, time.UTC)}, *store.sweeps[0])
+	require.Len(t, ts.sweeps, 1)
+	assert.Equal(t, store.Sweep{OrganizationID: "org", WorkflowRunID: "run", Now: time.Date(2026, 12, 1, 7, 0, 0, 123456000, time.UTC)}, *ts.sweeps[0])
 
 	res, err = svc.SweepRun(t.Context(), taskcreate.SweepRequest{OrganizationID: "org", WorkflowRunID: "run", DryRun: true})
 	require.NoError(t, err)
 	assert.Equal(t, taskcreate.SuccessCodeTasksPreviewed, res.SuccessCode)
-	assert.True(t, store.sweeps[1].DryRun)
+	assert.True(t, ts.sweeps[1].DryRun)
 
-	store.errs = []error{taskcreate.MarkTransient(errors.New("busy"))}
+	ts.errs = []error{store.MarkTransient(errors.New("busy"))}
 	_, err = svc.SweepRun(t.Context(), taskcreate.SweepRequest{OrganizationID: "org", WorkflowRunID: "run"})
 	require.NoError(t, err, "a transient error is retried")
 
-	calls := store.calls.Load()
+	calls := ts.calls.Load()
 	_, err = svc.SweepRun(t.Context(), taskcreate.SweepRequest{OrganizationID: " ", WorkflowRunID: "run\n"})
 	var invalid *taskcreate.ValidationError
 	require.ErrorAs(t, err, &invalid)
 	assert.Equal(t, []string{"organizationId", "workflowRunId"}, []string{invalid.Fields[0].Field, invalid.Fields[1].Field})
-	assert.Equal(t, calls, store.calls.Load(), "an invalid sweep never reaches the store")
+	assert.Equal(t, calls, ts.calls.Load(), "an invalid sweep never reaches the store")
 }
 
 func TestMarkRetired(t *testing.T) {
-	listed := []taskcreate.CandidateResult{
+	listed := []store.CandidateResult{
 		{Index: 0, Outcome: taskcreate.OutcomeSuppressed},
 		{Index: 2, Outcome: taskcreate.OutcomeUpdated, TaskID: uuid.MustParse("00000000-0000-7000-8000-000000000002")},
 	}
-	retired := []taskcreate.CandidateResult{
+	retired := []store.CandidateResult{
 		{Index: 0, TaskID: uuid.MustParse("00000000-0000-7000-8000-000000000001"), Retired: true},
 		{Index: 5, TaskID: uuid.MustParse("00000000-0000-7000-8000-000000000005"), Retired: true},
 	}
-	assert.Equal(t, []taskcreate.CandidateResult{
+	assert.Equal(t, []store.CandidateResult{
 		{Index: 0, Outcome: taskcreate.OutcomeSuppressed, TaskID: retired[0].TaskID, Retired: true},
 		{Index: 2, Outcome: taskcreate.OutcomeUpdated, TaskID: listed[1].TaskID},
 		{Index: 5, Outcome: taskcreate.OutcomeUnmatched, TaskID: retired[1].TaskID, Retired: true},
-	}, taskcreate.MarkRetired(listed, retired))
+	}, store.MarkRetired(listed, retired))
 }

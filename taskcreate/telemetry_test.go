@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/store/sqlite"
 	"github.com/actionvector/tasks/taskcreate"
 )
@@ -94,12 +95,12 @@ func (r *recorder) metrics(t *testing.T) map[string]map[string]int64 {
 
 func TestTelemetryOfASuccessfulCall(t *testing.T) {
 	r := newRecorder(t)
-	store := &fakeStore{outcome: func(b *taskcreate.Batch) taskcreate.Outcome {
-		return taskcreate.Outcome{Created: 1, Suppressed: 1, Unmatched: b.Len() - 2}
+	ts := &fakeStore{outcome: func(b *store.Batch) store.Outcome {
+		return store.Outcome{Created: 1, Suppressed: 1, Unmatched: b.Len() - 2}
 	}}
 	req := validRequest()
 	req.Perimeter = append(req.Perimeter, taskcreate.Pair{VariantID: "v9", ShopID: "s9"})
-	_, err := taskcreate.New(store, r.options()...).CreateTasks(t.Context(), req)
+	_, err := taskcreate.New(ts, r.options()...).CreateTasks(t.Context(), req)
 	require.NoError(t, err)
 
 	span := r.span(t, "CreateTasks")
@@ -128,10 +129,10 @@ func TestTelemetryOfASuccessfulCall(t *testing.T) {
 
 func TestTelemetryOfAnInvalidRequest(t *testing.T) {
 	r := newRecorder(t)
-	store := &fakeStore{}
+	ts := &fakeStore{}
 	req := validRequest()
 	req.WorkflowRunID = " "
-	_, err := taskcreate.New(store, r.options()...).CreateTasks(t.Context(), req)
+	_, err := taskcreate.New(ts, r.options()...).CreateTasks(t.Context(), req)
 	require.ErrorIs(t, err, taskcreate.ErrInvalidRequest)
 
 	span := r.span(t, "CreateTasks")
@@ -148,8 +149,8 @@ func TestTelemetryOfAnInvalidRequest(t *testing.T) {
 
 func TestTelemetryOfAStoreErrorAndARetry(t *testing.T) {
 	r := newRecorder(t)
-	store := &fakeStore{errs: []error{taskcreate.MarkTransient(errors.New("busy")), errors.New("disk full")}}
-	svc := taskcreate.New(store, r.options()...)
+	ts := &fakeStore{errs: []error{store.MarkTransient(errors.New("busy")), errors.New("disk full")}}
+	svc := taskcreate.New(ts, r.options()...)
 	_, err := svc.CreateTasks(t.Context(), validRequest())
 	require.Error(t, err)
 	span := r.span(t, "CreateTasks")
@@ -177,11 +178,11 @@ func TestTelemetryOfAStoreErrorAndARetry(t *testing.T) {
 func TestTelemetryOfStatementsNamesNoPosition(t *testing.T) {
 	r := newRecorder(t)
 	ctx := t.Context()
-	store, err := sqlite.Open(ctx, ":memory:")
+	ts, err := sqlite.Open(ctx, ":memory:")
 	require.NoError(t, err)
-	defer store.Close()
-	put(ctx, store, time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), map[string]int{"sku-secret-1": 3, "sku-secret-2": 0})
-	svc := taskcreate.New(store, r.options()...)
+	defer ts.Close()
+	put(ctx, ts, time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), map[string]int{"sku-secret-1": 3, "sku-secret-2": 0})
+	svc := taskcreate.New(ts, r.options()...)
 	req := taskcreate.Request{OrganizationID: "org-1", WorkflowRunID: "run-1", Domains: taskcreate.Domains(), RetireStale: true, ReturnOutcomes: true,
 		Perimeter: []taskcreate.Pair{{VariantID: "sku-secret-1", ShopID: "paris-01"}, {VariantID: "sku-secret-2", ShopID: "paris-01"}}}
 	_, err = svc.CreateTasks(ctx, req)

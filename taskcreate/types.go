@@ -1,64 +1,77 @@
 package taskcreate
 
 import (
-	"encoding/json"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/actionvector/tasks/store"
 )
 
-// Domain is the kind of recommendation an action vector carries.
-type Domain string
+// The types a call is made of. They are defined in package store, the
+// adapters' contract, and named here for callers: taskcreate.Domain and
+// store.Domain are one type.
+type (
+	// Domain is the kind of recommendation an action vector carries:
+	// Restock, Rebalance or Markdown.
+	Domain = store.Domain
+	// Status is the lifecycle state of a task: StatusOpen,
+	// StatusInProgress, StatusDone or StatusDismissed.
+	Status = store.Status
+	// Priority is the urgency given to a new task.
+	Priority = store.Priority
+	// Pair is one position of a perimeter: a variant in a shop.
+	Pair = store.Pair
+	// ActionVector is one daily recommendation of the data platform for a
+	// position (organization, variant, shop) in a domain.
+	ActionVector = store.ActionVector
+	// Task is one ACTION_VECTOR task for a person to act on.
+	Task = store.Task
+	// TaskFilter selects tasks of one organization for a store's ListTasks.
+	TaskFilter = store.TaskFilter
+	// OutcomeKind is what a call did with a candidate: the count of
+	// Result it adds to.
+	OutcomeKind = store.OutcomeKind
+	// TaskStore is the port a Service runs on; store documents what an
+	// adapter must do, and store/sqlite and store/postgres implement it.
+	TaskStore = store.TaskStore
+)
 
 // The three action-vector domains.
 const (
-	Restock   Domain = "restock"   // reorder RecommendedQty units
-	Rebalance Domain = "rebalance" // transfer RecommendedQty units between shops
-	Markdown  Domain = "markdown"  // discount by RecommendedDiscountPct percent
+	Restock   = store.Restock   // reorder RecommendedQty units
+	Rebalance = store.Rebalance // transfer RecommendedQty units between shops
+	Markdown  = store.Markdown  // discount by RecommendedDiscountPct percent
 )
-
-// Domains lists every valid Domain in key order.
-func Domains() []Domain { return []Domain{Markdown, Rebalance, Restock} }
-
-// Valid reports whether d is one of the three domains.
-func (d Domain) Valid() bool { return slices.Contains([]Domain{Markdown, Rebalance, Restock}, d) }
-
-// Status is the lifecycle state of a task.
-type Status string
 
 // Task statuses. OPEN and IN_PROGRESS tasks are open: CreateTasks refreshes
 // them. DONE and DISMISSED tasks are history: CreateTasks never touches them.
 const (
-	StatusOpen       Status = "OPEN"
-	StatusInProgress Status = "IN_PROGRESS"
-	StatusDone       Status = "DONE"
-	StatusDismissed  Status = "DISMISSED"
+	StatusOpen       = store.StatusOpen
+	StatusInProgress = store.StatusInProgress
+	StatusDone       = store.StatusDone
+	StatusDismissed  = store.StatusDismissed
 )
-
-// Valid reports whether s is one of the four statuses.
-func (s Status) Valid() bool {
-	return slices.Contains([]Status{StatusOpen, StatusInProgress, StatusDone, StatusDismissed}, s)
-}
-
-// IsOpen reports whether a task in status s is open (OPEN or IN_PROGRESS).
-func (s Status) IsOpen() bool { return s == StatusOpen || s == StatusInProgress }
-
-// Priority is the urgency given to a new task.
-type Priority string
 
 // Task priorities.
 const (
-	PriorityLow    Priority = "LOW"
-	PriorityMedium Priority = "MEDIUM"
-	PriorityHigh   Priority = "HIGH"
-	PriorityUrgent Priority = "URGENT"
+	PriorityLow    = store.PriorityLow
+	PriorityMedium = store.PriorityMedium
+	PriorityHigh   = store.PriorityHigh
+	PriorityUrgent = store.PriorityUrgent
 )
 
-// Valid reports whether p is one of the four priorities.
-func (p Priority) Valid() bool {
-	return slices.Contains([]Priority{PriorityLow, PriorityMedium, PriorityHigh, PriorityUrgent}, p)
-}
+// The outcomes of a candidate.
+const (
+	OutcomeCreated    = store.OutcomeCreated
+	OutcomeUpdated    = store.OutcomeUpdated
+	OutcomeSuppressed = store.OutcomeSuppressed
+	OutcomeSkipped    = store.OutcomeSkipped
+	OutcomeUnmatched  = store.OutcomeUnmatched
+)
+
+// Domains lists every valid Domain in key order.
+func Domains() []Domain { return store.Domains() }
 
 // Success codes: what a successful call did.
 const (
@@ -66,12 +79,6 @@ const (
 	SuccessCodeTasksPreviewed = "WORKFLOW_TASKS_PREVIEWED" // a dry run of CreateTasks or SweepRun: nothing written
 	SuccessCodeTasksSwept     = "WORKFLOW_TASKS_SWEPT"     // SweepRun dismissed the run's tasks
 )
-
-// Pair is one position of a perimeter: a variant in a shop.
-type Pair struct {
-	VariantID string
-	ShopID    string
-}
 
 // Request asks for the tasks of one workflow run. See the package
 // documentation for the rules each field must follow.
@@ -128,19 +135,6 @@ type Result struct {
 	Outcomes []CandidateOutcome
 }
 
-// OutcomeKind is what a call did with a candidate: the count of Result it
-// adds to.
-type OutcomeKind string
-
-// The outcomes of a candidate.
-const (
-	OutcomeCreated    OutcomeKind = "created"
-	OutcomeUpdated    OutcomeKind = "updated"
-	OutcomeSuppressed OutcomeKind = "suppressed"
-	OutcomeSkipped    OutcomeKind = "skipped"
-	OutcomeUnmatched  OutcomeKind = "unmatched"
-)
-
 // CandidateOutcome is what a call did with one candidate.
 type CandidateOutcome struct {
 	Domain    Domain
@@ -167,47 +161,4 @@ type SweepResult struct {
 	WorkflowRunID string
 	SuccessCode   string // SuccessCodeTasksSwept, or SuccessCodeTasksPreviewed for a dry run
 	Dismissed     int
-}
-
-// ActionVector is one daily recommendation of the data platform for a
-// position (organization, variant, shop) in a domain.
-type ActionVector struct {
-	OrganizationID string
-	VariantID      string
-	ShopID         string
-	// SnapshotDate is a calendar date: its year, month and day in its own
-	// location are kept, the clock time is dropped.
-	SnapshotDate           time.Time
-	Domain                 Domain
-	RecommendedQty         *int     // restock and rebalance: units
-	RecommendedDiscountPct *float64 // markdown: percent
-	Confidence             *float64 // nil: unknown, never suppressed
-	// Snapshot is the JSON "why" of the recommendation (decision_vector_snapshot).
-	Snapshot json.RawMessage
-}
-
-// Task is one ACTION_VECTOR task for a person to act on.
-type Task struct {
-	ID                     uuid.UUID
-	OrganizationID         string
-	Domain                 Domain
-	ShopID                 string
-	VariantID              string
-	Status                 Status
-	Priority               Priority
-	WorkflowRunID          string // the run that created or last refreshed the task
-	SnapshotDate           time.Time
-	RecommendedQty         *int
-	RecommendedDiscountPct *float64
-	Confidence             *float64
-	Evidence               json.RawMessage // copy of the action vector's Snapshot
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
-}
-
-// TaskFilter selects tasks of one organization for ListTasks.
-type TaskFilter struct {
-	OrganizationID string
-	WorkflowRunID  string   // optional: only tasks owned by this run
-	Statuses       []Status // optional: only tasks in one of these statuses
 }

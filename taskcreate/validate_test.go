@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -80,13 +81,13 @@ func TestCreateTasksRejectsInvalidRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store := &fakeStore{}
+			ts := &fakeStore{}
 			req := validRequest()
 			tt.modify(&req)
-			res, err := taskcreate.New(store).CreateTasks(t.Context(), req)
+			res, err := taskcreate.New(ts).CreateTasks(t.Context(), req)
 			assert.Equal(t, tt.want, fieldCodes(t, err))
 			assert.Zero(t, res)
-			assert.Zero(t, store.calls.Load(), "an invalid request reached the store")
+			assert.Zero(t, ts.calls.Load(), "an invalid request reached the store")
 		})
 	}
 }
@@ -110,14 +111,14 @@ func TestCreateTasksAcceptsBoundaryValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store := &fakeStore{}
+			ts := &fakeStore{}
 			req := validRequest()
 			tt.modify(&req)
-			res, err := taskcreate.New(store, taskcreate.WithMaxPerimeter(2)).CreateTasks(t.Context(), req)
+			res, err := taskcreate.New(ts, taskcreate.WithMaxPerimeter(2)).CreateTasks(t.Context(), req)
 			require.NoError(t, err)
 			assert.Equal(t, req.WorkflowRunID, res.WorkflowRunID)
 			if len(req.Perimeter) > 0 {
-				assert.EqualValues(t, 1, store.calls.Load())
+				assert.EqualValues(t, 1, ts.calls.Load())
 			}
 		})
 	}
@@ -169,11 +170,11 @@ func TestValidateActionVectors(t *testing.T) {
 	qty, big, nan, inf := 3, math.MaxInt32+1, math.NaN(), math.Inf(1)
 	good := taskcreate.ActionVector{OrganizationID: "o", VariantID: "v", ShopID: "s", Domain: taskcreate.Restock,
 		SnapshotDate: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), RecommendedQty: &qty, Snapshot: json.RawMessage(`{"why":1}`)}
-	require.NoError(t, taskcreate.ValidateActionVectors([]taskcreate.ActionVector{good}))
+	require.NoError(t, store.ValidateActionVectors([]taskcreate.ActionVector{good}))
 
 	bad := taskcreate.ActionVector{OrganizationID: "o", ShopID: "s", Domain: "pricing", RecommendedQty: &big,
 		RecommendedDiscountPct: &inf, Confidence: &nan, Snapshot: json.RawMessage(`{"why":`)}
-	err := taskcreate.ValidateActionVectors([]taskcreate.ActionVector{good, bad})
+	err := store.ValidateActionVectors([]taskcreate.ActionVector{good, bad})
 	assert.Equal(t, []string{
 		"[1].variantId=MISSING_REQUIRED_FIELD", "[1].snapshotDate=MISSING_REQUIRED_FIELD", "[1].domain=VALIDATION_ERROR",
 		"[1].recommendedQty=VALIDATION_ERROR", "[1].recommendedDiscountPct=VALIDATION_ERROR",
@@ -183,33 +184,33 @@ func TestValidateActionVectors(t *testing.T) {
 	noSnapshot := good
 	noSnapshot.Snapshot = nil
 	assert.Equal(t, []string{"[0].snapshot=MISSING_REQUIRED_FIELD"},
-		fieldCodes(t, taskcreate.ValidateActionVectors([]taskcreate.ActionVector{noSnapshot})))
+		fieldCodes(t, store.ValidateActionVectors([]taskcreate.ActionVector{noSnapshot})))
 }
 
 func TestValidateTaskFilterAndStatusChange(t *testing.T) {
-	require.NoError(t, taskcreate.ValidateTaskFilter(taskcreate.TaskFilter{OrganizationID: "o"}))
+	require.NoError(t, store.ValidateTaskFilter(taskcreate.TaskFilter{OrganizationID: "o"}))
 	assert.Equal(t, []string{"organizationId=MISSING_REQUIRED_FIELD", "workflowRunId=VALIDATION_ERROR", "statuses[1]=VALIDATION_ERROR"},
-		fieldCodes(t, taskcreate.ValidateTaskFilter(taskcreate.TaskFilter{WorkflowRunID: "r\x01",
+		fieldCodes(t, store.ValidateTaskFilter(taskcreate.TaskFilter{WorkflowRunID: "r\x01",
 			Statuses: []taskcreate.Status{taskcreate.StatusOpen, "open"}})))
-	require.NoError(t, taskcreate.ValidateStatusChange("o", taskcreate.StatusDone))
-	assert.Equal(t, []string{"status=VALIDATION_ERROR"}, fieldCodes(t, taskcreate.ValidateStatusChange("o", "CLOSED")))
+	require.NoError(t, store.ValidateStatusChange("o", taskcreate.StatusDone))
+	assert.Equal(t, []string{"status=VALIDATION_ERROR"}, fieldCodes(t, store.ValidateStatusChange("o", "CLOSED")))
 }
 
 func TestDateOf(t *testing.T) {
 	paris, err := time.LoadLocation("Europe/Paris")
 	require.NoError(t, err)
 	// 00:30 in Paris is still the previous day in UTC: the date is Paris's.
-	got := taskcreate.DateOf(time.Date(2026, 3, 1, 0, 30, 0, 0, paris))
+	got := store.DateOf(time.Date(2026, 3, 1, 0, 30, 0, 0, paris))
 	assert.Equal(t, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), got)
 }
 
 func TestErrorsAreDistinct(t *testing.T) {
 	base := errors.New("database is locked")
-	err := taskcreate.MarkTransient(base)
+	err := store.MarkTransient(base)
 	assert.ErrorIs(t, err, taskcreate.ErrTransient)
 	assert.ErrorIs(t, err, base)
 	assert.Equal(t, base.Error(), err.Error())
-	assert.NoError(t, taskcreate.MarkTransient(nil))
+	assert.NoError(t, store.MarkTransient(nil))
 	assert.NotErrorIs(t, base, taskcreate.ErrTransient)
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -19,7 +20,7 @@ import (
 // PostgreSQL, a prepared multi-row INSERT on SQLite) and upsert them into
 // the tasks table with one statement. Each database implements batcher.
 type batcher interface {
-	Batch(ctx context.Context, req taskcreate.Request, now time.Time) (taskcreate.Outcome, error)
+	Batch(ctx context.Context, req taskcreate.Request, now time.Time) (store.Outcome, error)
 }
 
 // vectorRow is an action vector as the batch baseline reads it.
@@ -68,8 +69,8 @@ func newBatchInput(req taskcreate.Request) batchInput {
 // classify applies the rules to the rows read, as the naive baseline does,
 // and returns the tasks to write in key order and the counts of the
 // others; a candidate without a row is unmatched.
-func (in batchInput) classify(rows []vectorRow) ([]batchTask, taskcreate.Outcome, error) {
-	out := taskcreate.Outcome{Unmatched: in.candidates - len(rows)}
+func (in batchInput) classify(rows []vectorRow) ([]batchTask, store.Outcome, error) {
+	out := store.Outcome{Unmatched: in.candidates - len(rows)}
 	tasks := make([]batchTask, 0, len(rows))
 	for _, r := range rows {
 		switch {

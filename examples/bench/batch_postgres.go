@@ -7,11 +7,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
 // Batch is the batch baseline on PostgreSQL, on pgx itself: COPY needs it.
-func (d *pgDatabase) Batch(ctx context.Context, req taskcreate.Request, now time.Time) (out taskcreate.Outcome, err error) {
+func (d *pgDatabase) Batch(ctx context.Context, req taskcreate.Request, now time.Time) (out store.Outcome, err error) {
 	in := newBatchInput(req)
 	now = now.UTC().Truncate(time.Microsecond)
 	err = d.raw(ctx, func(conn *pgx.Conn) error {
@@ -88,7 +89,7 @@ func (d *pgDatabase) Batch(ctx context.Context, req taskcreate.Request, now time
 		return tx.Commit(ctx)
 	})
 	if err != nil {
-		return taskcreate.Outcome{}, fmt.Errorf("postgres: batch: %w", err)
+		return store.Outcome{}, fmt.Errorf("postgres: batch: %w", err)
 	}
 	return out, nil
 }

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
 // Batch is the batch baseline on SQLite: the pairs go in as one JSON
 // array, the eligible rows into a temporary table by a prepared multi-row
 // INSERT.
-func (d *sqliteDatabase) Batch(ctx context.Context, req taskcreate.Request, now time.Time) (out taskcreate.Outcome, err error) {
+func (d *sqliteDatabase) Batch(ctx context.Context, req taskcreate.Request, now time.Time) (out store.Outcome, err error) {
 	in := newBatchInput(req)
 	pairs := make([][2]string, len(in.variants))
 	for i := range pairs {

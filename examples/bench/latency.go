@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/actionvector/tasks/internal/benchfixture"
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -59,15 +60,15 @@ func measureLatency(ctx context.Context, cfg config, db database) (*latencyRepor
 	want := fx.Expected(-1)
 	want.Created, want.Updated = 0, want.Created
 
-	implementations := []func(context.Context, taskcreate.Request) (taskcreate.Outcome, error){
-		func(ctx context.Context, req taskcreate.Request) (taskcreate.Outcome, error) {
+	implementations := []func(context.Context, taskcreate.Request) (store.Outcome, error){
+		func(ctx context.Context, req taskcreate.Request) (store.Outcome, error) {
 			res, err := svc.CreateTasks(ctx, req)
 			return outcomeOf(res), err
 		},
-		func(ctx context.Context, req taskcreate.Request) (taskcreate.Outcome, error) {
+		func(ctx context.Context, req taskcreate.Request) (store.Outcome, error) {
 			return b.Batch(ctx, req, time.Now())
 		},
-		func(ctx context.Context, req taskcreate.Request) (taskcreate.Outcome, error) {
+		func(ctx context.Context, req taskcreate.Request) (store.Outcome, error) {
 			return runNaive(ctx, db.DB(), db.Naive(), req, time.Now())
 		},
 	}

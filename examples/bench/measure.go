@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/actionvector/tasks/internal/benchfixture"
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -63,7 +64,7 @@ type report struct {
 	positions, rows int // of the fixture
 	evidenceBytes   int // average size of an action vector's JSON
 	seeding         time.Duration
-	expected        taskcreate.Outcome // of a create
+	expected        store.Outcome // of a create
 	create, update  callTimes
 	f1Rows          int
 	f1, f3Empty     []float64 // seconds
@@ -130,7 +131,7 @@ func measure(ctx context.Context, cfg config, db database) (*report, error) {
 	eligible := r.expected.Created
 	wantUpdate := r.expected
 	wantUpdate.Created, wantUpdate.Updated = 0, eligible
-	call := func(phase string, want taskcreate.Outcome) func(context.Context, string) error {
+	call := func(phase string, want store.Outcome) func(context.Context, string) error {
 		return func(ctx context.Context, run string) error {
 			req.WorkflowRunID = "bench-" + phase + "-" + run
 			res, err := svc.CreateTasks(ctx, req)
@@ -204,7 +205,7 @@ func measure(ctx context.Context, cfg config, db database) (*report, error) {
 
 	if b, ok := db.(batcher); ok {
 		progress("batch: one read, classification in Go, one bulk load and one upsert")
-		batch := func(phase string, want taskcreate.Outcome) func(context.Context, string) error {
+		batch := func(phase string, want store.Outcome) func(context.Context, string) error {
 			return func(ctx context.Context, run string) error {
 				req.WorkflowRunID = "bench-batch-" + phase + "-" + run
 				got, err := b.Batch(ctx, req, time.Now())
@@ -252,8 +253,8 @@ func loadAverage() string {
 // CreateTasks on the same pairs.
 func naiveBaseline(ctx context.Context, r *report, db database, svc *taskcreate.Service, fx *benchfixture.Fixture, progress func(string, ...any)) error {
 	req := fx.Request("", r.naivePairs)
-	var created, updated taskcreate.Outcome
-	naive := func(dst *taskcreate.Outcome, phase string) func(context.Context, string) error {
+	var created, updated store.Outcome
+	naive := func(dst *store.Outcome, phase string) func(context.Context, string) error {
 		return func(ctx context.Context, run string) (err error) {
 			req.WorkflowRunID = "bench-naive-" + phase + "-" + run
 			*dst, err = runNaive(ctx, db.DB(), db.Naive(), req, time.Now())
@@ -289,13 +290,13 @@ func naiveBaseline(ctx context.Context, r *report, db database, svc *taskcreate.
 	return nil
 }
 
-func outcomeOf(res taskcreate.Result) taskcreate.Outcome {
-	return taskcreate.Outcome{Created: res.Created, Updated: res.Updated, Suppressed: res.Suppressed,
+func outcomeOf(res taskcreate.Result) store.Outcome {
+	return store.Outcome{Created: res.Created, Updated: res.Updated, Suppressed: res.Suppressed,
 		Skipped: res.Skipped, Unmatched: res.Unmatched}
 }
 
 // counts are the counts of o, which can be compared.
-func counts(o taskcreate.Outcome) [6]int {
+func counts(o store.Outcome) [6]int {
 	return [6]int{o.Created, o.Updated, o.Suppressed, o.Skipped, o.Unmatched, o.Retired}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -37,7 +38,7 @@ type naiveSQL struct {
 // Go and upsert the eligible ones one statement at a time. The latest
 // snapshot date is looked up once per domain. The statements are prepared
 // once, as a careful hand-written version would.
-func runNaive(ctx context.Context, db *sql.DB, q naiveSQL, req taskcreate.Request, now time.Time) (out taskcreate.Outcome, err error) {
+func runNaive(ctx context.Context, db *sql.DB, q naiveSQL, req taskcreate.Request, now time.Time) (out store.Outcome, err error) {
 	domains := slices.Compact(slices.Sorted(slices.Values(req.Domains)))
 	pairs := slices.SortedFunc(slices.Values(req.Perimeter), func(a, b taskcreate.Pair) int {
 		return cmp.Or(cmp.Compare(a.ShopID, b.ShopID), cmp.Compare(a.VariantID, b.VariantID))

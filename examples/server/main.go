@@ -258,7 +258,7 @@ func seedDemo(ctx context.Context, store taskStore, svc *taskcreate.Service, now
 // snapshot, confident enough for its minConfidence of 0.6 and with units to
 // reorder: the request creates one task per pair.
 func demoRecommendations(now time.Time) []taskcreate.ActionVector {
-	day := taskcreate.DateOf(now.UTC())
+	day := dateOf(now)
 	restock := func(variant, shop string, qty int, confidence float64, why string) taskcreate.ActionVector {
 		return taskcreate.ActionVector{OrganizationID: demoOrganization, VariantID: variant, ShopID: shop,
 			SnapshotDate: day, Domain: taskcreate.Restock, RecommendedQty: &qty, Confidence: &confidence,
@@ -271,3 +271,6 @@ func demoRecommendations(now time.Time) []taskcreate.ActionVector {
 		restock("variant-uuid-4", "shop-uuid-3", 8, 0.88, `{"daysOfCover":2.0,"forecast7d":15}`),
 	}
 }
+
+// dateOf returns the calendar date of t in UTC, as midnight UTC.
+func dateOf(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }

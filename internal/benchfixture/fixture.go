@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -125,11 +126,11 @@ func (f *Fixture) Request(run string, pairs int) taskcreate.Request {
 
 // Expected returns what CreateTasks reports for Request(run, pairs) on a
 // store that holds Rows and no task: every eligible candidate is created.
-func (f *Fixture) Expected(pairs int) taskcreate.Outcome {
+func (f *Fixture) Expected(pairs int) store.Outcome {
 	if pairs < 0 || pairs > len(f.perimeter) {
 		pairs = len(f.perimeter)
 	}
-	var out taskcreate.Outcome
+	var out store.Outcome
 	var p position
 	for _, pos := range f.perimeter[:pairs] {
 		p.reset(f.seed, int(pos))

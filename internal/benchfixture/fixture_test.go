@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -42,7 +43,7 @@ func TestShape(t *testing.T) {
 		}
 	}
 	for chunk := range f.Rows(1000) {
-		if err := taskcreate.ValidateActionVectors(chunk); err != nil {
+		if err := store.ValidateActionVectors(chunk); err != nil {
 			t.Fatalf("the first rows are invalid: %v", err)
 		}
 		break
@@ -50,7 +51,7 @@ func TestShape(t *testing.T) {
 
 	// Classify the first 1000 pairs by hand, as the rules say.
 	req := f.Request("run", 1000)
-	var want taskcreate.Outcome
+	var want store.Outcome
 	for _, p := range req.Perimeter {
 		for _, d := range req.Domains {
 			v, ok := latest[key{p, d}]

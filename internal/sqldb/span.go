@@ -19,7 +19,7 @@ type Statement struct {
 }
 
 // Start starts the span of st, a child of the span in ctx, from that span's
-// provider: a store records spans when its caller does (taskcreate.Service
+// provider: a store records spans when its caller does (store.Service
 // with a tracer provider), and costs nothing otherwise.
 func (st Statement) Start(ctx context.Context) (context.Context, trace.Span) {
 	tracer := trace.SpanFromContext(ctx).TracerProvider().Tracer("github.com/actionvector/tasks/store/" + st.System)

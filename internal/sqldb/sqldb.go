@@ -11,7 +11,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/actionvector/tasks/taskcreate"
+	"github.com/actionvector/tasks/store"
 )
 
 // Querier is what statements run on: a pool, a connection or a transaction.
@@ -160,7 +160,7 @@ func Collect[T any](ctx context.Context, q Querier, scan func(*sql.Rows) (T, err
 }
 
 // Retry runs op until it succeeds or fails for good: at most 5 times while
-// its error is transient (taskcreate.ErrTransient) and ctx is live, after a
+// its error is transient (store.ErrTransient) and ctx is live, after a
 // jittered backoff doubling from 20ms. It serves the store methods a
 // service does not retry, such as SetTaskStatus, which a deadlock or a busy
 // database may fail once.
@@ -169,7 +169,7 @@ func Retry(ctx context.Context, op func() error) error {
 	backoff := 20 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		err := op()
-		if err == nil || attempt >= attempts || !errors.Is(err, taskcreate.ErrTransient) || ctx.Err() != nil {
+		if err == nil || attempt >= attempts || !errors.Is(err, store.ErrTransient) || ctx.Err() != nil {
 			return err
 		}
 		t := time.NewTimer(rand.N(backoff + 1))

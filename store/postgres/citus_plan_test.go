@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -82,7 +83,7 @@ func TestCitusRoutesEveryStatementToOneWorker(t *testing.T) {
 	}
 
 	// 1,200 keys, all eligible: far more than 16kB of rows to move.
-	b := &taskcreate.Batch{OrganizationID: "acme", WorkflowRunID: "run", Priority: taskcreate.PriorityMedium,
+	b := &store.Batch{OrganizationID: "acme", WorkflowRunID: "run", Priority: taskcreate.PriorityMedium,
 		Now: time.Now().UTC().Truncate(time.Microsecond), Domains: []taskcreate.Domain{taskcreate.Restock}}
 	var rows []taskcreate.ActionVector
 	qty := 1

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/store/postgres"
 	"github.com/actionvector/tasks/taskcreate"
 )
@@ -112,7 +113,7 @@ type attemptsStore struct {
 	errs []error
 }
 
-func (s *attemptsStore) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
+func (s *attemptsStore) MaterializeTasks(ctx context.Context, b *store.Batch) (store.Outcome, error) {
 	out, err := s.TaskStore.MaterializeTasks(ctx, b)
 	if err != nil {
 		s.errs = append(s.errs, err)
@@ -126,7 +127,7 @@ type faultHarness struct {
 	t          *testing.T
 	proxy      *pgProxy
 	svc        *taskcreate.Service
-	store      *attemptsStore
+	ts         *attemptsStore
 	now        time.Time         // the service's clock, moved on before each call
 	direct     *sql.DB           // reaches the rows without the proxy
 	tables     map[string]string // the table holding each organization's tasks, on direct's server
@@ -135,15 +136,15 @@ type faultHarness struct {
 	mismatches int
 }
 
-func newFaultHarness(t *testing.T, proxy *pgProxy, store taskcreate.TaskStore, direct *sql.DB, tables map[string]string) *faultHarness {
+func newFaultHarness(t *testing.T, proxy *pgProxy, ts taskcreate.TaskStore, direct *sql.DB, tables map[string]string) *faultHarness {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	h := &faultHarness{t: t, proxy: proxy, direct: direct, tables: tables,
 		now: time.Date(2026, 11, 28, 8, 0, 0, 0, time.UTC), rnd: rand.New(rand.NewPCG(seed, seed)), stats: map[string]*faultStats{}}
 	// One attempt more than a single fault needs: a fault breaks one
 	// attempt, the next runs on a fresh connection.
-	h.store = &attemptsStore{TaskStore: store}
-	h.svc = taskcreate.New(h.store, taskcreate.WithRetry(3, time.Millisecond), taskcreate.WithClock(func() time.Time { return h.now }))
+	h.ts = &attemptsStore{TaskStore: ts}
+	h.svc = taskcreate.New(h.ts, taskcreate.WithRetry(3, time.Millisecond), taskcreate.WithClock(func() time.Time { return h.now }))
 	return h
 }
 
@@ -221,15 +222,15 @@ func (h *faultHarness) call(class string, fault *proxyFault, req taskcreate.Requ
 	before := h.tasks(req.OrganizationID)
 	h.now = h.now.Add(time.Second)
 	h.proxy.arm(fault)
-	h.store.errs = nil
+	h.ts.errs = nil
 	res, err := h.run(req)
 	if h.proxy.arm(nil) {
 		st.fired++
 	}
-	if err == nil && len(h.store.errs) > 0 || len(h.store.errs) > 1 {
+	if err == nil && len(h.ts.errs) > 0 || len(h.ts.errs) > 1 {
 		st.retried++
 		if st.firstRetried == "" {
-			st.firstRetried = h.store.errs[0].Error()
+			st.firstRetried = h.ts.errs[0].Error()
 		}
 	}
 	h.settle()
@@ -353,13 +354,13 @@ func TestOutcomesAcrossConnectionFaults(t *testing.T) {
 	db, err := sql.Open("pgx", viaAddr(t, dsn, proxy.ln.Addr().String()))
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	store := postgres.New(db, opts...)
-	require.NoError(t, store.Migrate(t.Context()), "unarmed, the proxy forwards everything")
+	ts := postgres.New(db, opts...)
+	require.NoError(t, ts.Migrate(t.Context()), "unarmed, the proxy forwards everything")
 
 	const org = "org"
 	keys := pairs(24)
-	require.NoError(t, store.PutActionVectors(t.Context(), restockVectors(org, keys)))
-	h := newFaultHarness(t, proxy, store, admin, map[string]string{org: schema + ".tasks"})
+	require.NoError(t, ts.PutActionVectors(t.Context(), restockVectors(org, keys)))
+	h := newFaultHarness(t, proxy, ts, admin, map[string]string{org: schema + ".tasks"})
 
 	n := 0
 	request := func() taskcreate.Request {
@@ -409,8 +410,8 @@ func TestCitusWorkerCommitCut(t *testing.T) {
 	start := time.Now()
 	admin, _ := distributed.pools(t)
 	dsn := os.Getenv(distributed.variable)
-	store := distributed.newStore(t)
-	schema := storeSchema(store)
+	ts := distributed.newStore(t)
+	schema := storeSchema(ts)
 	ctx := t.Context()
 
 	// The worker of the first organization, and the organizations whose
@@ -441,7 +442,7 @@ func TestCitusWorkerCommitCut(t *testing.T) {
 	}
 	keys := pairs(16)
 	for _, org := range orgs {
-		require.NoError(t, store.PutActionVectors(ctx, restockVectors(org, keys)))
+		require.NoError(t, ts.PutActionVectors(ctx, restockVectors(org, keys)))
 	}
 	workerAddr := net.JoinHostPort(worker.host, fmt.Sprint(worker.port))
 	direct, err := sql.Open("pgx", viaAddr(t, dsn, workerAddr))
@@ -455,7 +456,7 @@ func TestCitusWorkerCommitCut(t *testing.T) {
 	proxyPort := proxy.ln.Addr().(*net.TCPAddr).Port
 	routeThroughProxy(t, dsn, worker.node, worker.host, worker.port, proxyPort)
 
-	h := newFaultHarness(t, proxy, store, direct, tables)
+	h := newFaultHarness(t, proxy, ts, direct, tables)
 	n := 0
 	request := func() taskcreate.Request {
 		n++

@@ -3,7 +3,7 @@
 //
 // Open connects and migrates; New wraps a pool the caller owns; WithTx binds
 // a Store to the caller's transaction, so tasks commit or roll back with the
-// caller's own writes. Besides the taskcreate.TaskStore port, a Store offers
+// caller's own writes. Besides the store.TaskStore port, a Store offers
 // Migrate, PutActionVectors, ListTasks, SetTaskStatus and Close. An invalid
 // option is an error from Open and a panic from New.
 //
@@ -38,7 +38,7 @@
 // own, so that a call cancelled while its statement runs never commits:
 // COMMIT is sent only once the work is done and the context still live, and
 // then runs to its end. A COMMIT error that does not prove a rollback (only
-// SQLSTATE classes 40 and 23 do) matches taskcreate.ErrOutcomeUnknown: a
+// SQLSTATE classes 40 and 23 do) matches store.ErrOutcomeUnknown: a
 // connection lost during COMMIT, a server shutting down, a Citus
 // coordinator that lost a committing worker.
 //

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/store/postgres"
 	"github.com/actionvector/tasks/taskcreate"
 )
@@ -41,23 +42,23 @@ func pairs(n int) []taskcreate.Pair {
 }
 
 func TestCallerTransaction(t *testing.T) {
-	store := newStore(t)
+	ts := newStore(t)
 	ctx := t.Context()
 	ps := pairs(3)
-	require.NoError(t, store.PutActionVectors(ctx, restockVectors("org", ps)))
+	require.NoError(t, ts.PutActionVectors(ctx, restockVectors("org", ps)))
 	req := taskcreate.Request{OrganizationID: "org", WorkflowRunID: "run", Domains: []taskcreate.Domain{taskcreate.Restock}, Perimeter: ps}
 
 	for _, commit := range []bool{false, true} {
-		tx, err := store.DB().BeginTx(ctx, nil)
+		tx, err := ts.DB().BeginTx(ctx, nil)
 		require.NoError(t, err)
-		res, err := taskcreate.New(store.WithTx(tx)).CreateTasks(ctx, req)
+		res, err := taskcreate.New(ts.WithTx(tx)).CreateTasks(ctx, req)
 		require.NoError(t, err)
 		assert.Equal(t, 3, res.Created)
 
-		inside, err := store.WithTx(tx).ListTasks(ctx, taskcreate.TaskFilter{OrganizationID: "org"})
+		inside, err := ts.WithTx(tx).ListTasks(ctx, taskcreate.TaskFilter{OrganizationID: "org"})
 		require.NoError(t, err)
 		assert.Len(t, inside, 3, "the caller's transaction sees its tasks")
-		outside, err := store.ListTasks(ctx, taskcreate.TaskFilter{OrganizationID: "org"})
+		outside, err := ts.ListTasks(ctx, taskcreate.TaskFilter{OrganizationID: "org"})
 		require.NoError(t, err)
 		assert.Empty(t, outside, "nothing is visible before the caller commits")
 
@@ -66,7 +67,7 @@ func TestCallerTransaction(t *testing.T) {
 		} else {
 			require.NoError(t, tx.Rollback())
 		}
-		after, err := store.ListTasks(ctx, taskcreate.TaskFilter{OrganizationID: "org"})
+		after, err := ts.ListTasks(ctx, taskcreate.TaskFilter{OrganizationID: "org"})
 		require.NoError(t, err)
 		if commit {
 			assert.Len(t, after, 3)
@@ -105,20 +106,20 @@ func TestExistingReadOnlyMirror(t *testing.T) {
 
 	// One connection, switched to the restricted role for its whole life.
 	conn := restrictedPool(t, role)
-	store := postgres.New(conn, postgres.WithTasksTable(app+".tasks"), postgres.WithActionVectorTable(mirror+".action_vector"))
-	require.NoError(t, store.Migrate(ctx), "Migrate leaves an existing mirror alone")
-	require.NoError(t, store.Migrate(ctx), "Migrate is idempotent")
+	ts := postgres.New(conn, postgres.WithTasksTable(app+".tasks"), postgres.WithActionVectorTable(mirror+".action_vector"))
+	require.NoError(t, ts.Migrate(ctx), "Migrate leaves an existing mirror alone")
+	require.NoError(t, ts.Migrate(ctx), "Migrate is idempotent")
 
-	res, err := taskcreate.New(store).CreateTasks(ctx, taskcreate.Request{OrganizationID: "org", WorkflowRunID: "run",
+	res, err := taskcreate.New(ts).CreateTasks(ctx, taskcreate.Request{OrganizationID: "org", WorkflowRunID: "run",
 		Domains: []taskcreate.Domain{taskcreate.Restock}, MinConfidence: 0.6, Perimeter: []taskcreate.Pair{{VariantID: "v1", ShopID: "s1"}}})
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Created)
-	tasks, err := store.ListTasks(ctx, taskcreate.TaskFilter{OrganizationID: "org"})
+	tasks, err := ts.ListTasks(ctx, taskcreate.TaskFilter{OrganizationID: "org"})
 	require.NoError(t, err)
 	require.Len(t, tasks, 1)
 	assert.JSONEq(t, `{"from":"mirror"}`, string(tasks[0].Evidence))
 
-	err = store.PutActionVectors(ctx, restockVectors("org", pairs(1)))
+	err = ts.PutActionVectors(ctx, restockVectors("org", pairs(1)))
 	assert.ErrorContains(t, err, "permission denied", "the role really cannot write the mirror")
 }
 
@@ -232,7 +233,7 @@ type countingStore struct {
 	lastErr atomic.Value
 }
 
-func (c *countingStore) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
+func (c *countingStore) MaterializeTasks(ctx context.Context, b *store.Batch) (store.Outcome, error) {
 	out, err := c.TaskStore.MaterializeTasks(ctx, b)
 	if err != nil {
 		c.errors.Add(1)
@@ -247,12 +248,12 @@ func TestConcurrentOverlappingCallsDoNotDeadlock(t *testing.T) {
 	}
 }
 
-func concurrentOverlappingCalls(t *testing.T, store *postgres.Store) {
+func concurrentOverlappingCalls(t *testing.T, ts *postgres.Store) {
 	ctx := t.Context()
 	all := pairs(3000)
-	require.NoError(t, store.PutActionVectors(ctx, restockVectors("org", all)))
+	require.NoError(t, ts.PutActionVectors(ctx, restockVectors("org", all)))
 
-	counted := &countingStore{TaskStore: store}
+	counted := &countingStore{TaskStore: ts}
 	svc := taskcreate.New(counted)
 	const workers, calls = 12, 4
 	var created atomic.Int64
@@ -286,7 +287,7 @@ func concurrentOverlappingCalls(t *testing.T, store *postgres.Store) {
 	wg.Wait()
 	assert.Zero(t, counted.errors.Load(), "the store met deadlocks or conflicts (last: %v)", counted.lastErr.Load())
 
-	open, err := store.ListTasks(ctx, taskcreate.TaskFilter{OrganizationID: "org",
+	open, err := ts.ListTasks(ctx, taskcreate.TaskFilter{OrganizationID: "org",
 		Statuses: []taskcreate.Status{taskcreate.StatusOpen, taskcreate.StatusInProgress}})
 	require.NoError(t, err)
 	keys := make(map[string]bool, len(open))

@@ -10,19 +10,19 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/actionvector/tasks/internal/sqldb"
-	"github.com/actionvector/tasks/taskcreate"
+	"github.com/actionvector/tasks/store"
 )
 
-// MaterializeTasks implements taskcreate.TaskStore: one statement per chunk
+// MaterializeTasks implements store.TaskStore: one statement per chunk
 // (a batch that fits in one is one statement), inside a transaction, and a
 // few more with the batch's options. A lone statement would commit on its
 // own even when the caller's context ended while it ran; in a transaction,
 // only a call whose work is done commits.
-func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
+func (s *Store) MaterializeTasks(ctx context.Context, b *store.Batch) (store.Outcome, error) {
 	if b.Len() == 0 {
-		return taskcreate.Outcome{}, nil
+		return store.Outcome{}, nil
 	}
-	var total taskcreate.Outcome
+	var total store.Outcome
 	err := s.inTx(ctx, func(q sqldb.Querier) error {
 		citus, err := s.distributed(ctx, q)
 		if err != nil {
@@ -43,7 +43,7 @@ func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (task
 		return nil
 	})
 	if err != nil {
-		return taskcreate.Outcome{}, err
+		return store.Outcome{}, err
 	}
 	return total, nil
 }
@@ -55,7 +55,7 @@ func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (task
 // ones (lock_stale.sql), upserts (upsert_tasks.sql), counts
 // (count_outcomes.sql), retires (retire_stale.sql), and lists its outcomes
 // last when asked (preview.sql).
-func (s *Store) materializeChunk(ctx context.Context, q sqldb.Querier, b *taskcreate.Batch, citus bool) (out taskcreate.Outcome, err error) {
+func (s *Store) materializeChunk(ctx context.Context, q sqldb.Querier, b *store.Batch, citus bool) (out store.Outcome, err error) {
 	args := materializeArgs(b)
 	switch {
 	case b.DryRun:
@@ -85,7 +85,7 @@ func (s *Store) materializeChunk(ctx context.Context, q sqldb.Querier, b *taskcr
 	if out, err = countWritten(out, eligible, int(n), created); err != nil {
 		return out, err
 	}
-	var retired []taskcreate.CandidateResult
+	var retired []store.CandidateResult
 	if b.RetireStale {
 		if retired, err = sqldb.Collect(ctx, s.on(q, "UPDATE", b.Len()), scanRetired, s.sql.retireStale, append(args, locked)...); err != nil {
 			return out, err
@@ -103,7 +103,7 @@ func (s *Store) materializeChunk(ctx context.Context, q sqldb.Querier, b *taskcr
 }
 
 // materialize runs the one statement of a chunk on one server.
-func (s *Store) materialize(ctx context.Context, q sqldb.Querier, b *taskcreate.Batch, args []any) (out taskcreate.Outcome, err error) {
+func (s *Store) materialize(ctx context.Context, q sqldb.Querier, b *store.Batch, args []any) (out store.Outcome, err error) {
 	query := s.sql.materialize[btoi(b.RetireStale)][btoi(b.ReturnOutcomes)]
 	if !b.ReturnOutcomes {
 		var eligible, written, created int
@@ -129,9 +129,9 @@ func (s *Store) materialize(ctx context.Context, q sqldb.Querier, b *taskcreate.
 		if r.outcome == "written" || r.outcome == "retired" {
 			continue
 		}
-		c := previewRow{CandidateResult: taskcreate.CandidateResult{Index: r.ord - 1, Outcome: taskcreate.OutcomeKind(r.outcome)}}
+		c := previewRow{CandidateResult: store.CandidateResult{Index: r.ord - 1, Outcome: store.OutcomeKind(r.outcome)}}
 		if r.outcome == "eligible" {
-			c.Outcome = taskcreate.OutcomeUpdated
+			c.Outcome = store.OutcomeUpdated
 			byOrd[c.Index] = len(listed)
 		}
 		listed = append(listed, c)
@@ -139,18 +139,18 @@ func (s *Store) materialize(ctx context.Context, q sqldb.Querier, b *taskcreate.
 	// The writes return each task with its key, not its candidate's place:
 	// find the place from the key.
 	places := pairPlaces(b)
-	var retired []taskcreate.CandidateResult
+	var retired []store.CandidateResult
 	for _, r := range rows {
 		if r.outcome != "written" && r.outcome != "retired" {
 			continue // listed above, or the count of OPEN tasks
 		}
-		di, pi := slices.Index(b.Domains, taskcreate.Domain(r.domain)), places[taskcreate.Pair{ShopID: r.shop, VariantID: r.variant}]
+		di, pi := slices.Index(b.Domains, store.Domain(r.domain)), places[store.Pair{ShopID: r.shop, VariantID: r.variant}]
 		if di < 0 || pi == 0 {
 			return out, fmt.Errorf("task %s of (%s, %s, %s) is not a candidate of the chunk", r.id, r.domain, r.shop, r.variant)
 		}
 		index := di*len(b.Pairs) + pi - 1
 		if r.outcome == "retired" {
-			retired = append(retired, taskcreate.CandidateResult{Index: index, TaskID: r.id, Retired: true})
+			retired = append(retired, store.CandidateResult{Index: index, TaskID: r.id, Retired: true})
 			continue
 		}
 		i, ok := byOrd[index]
@@ -195,8 +195,8 @@ func scanListed(rows *sql.Rows) (listedRow, error) {
 }
 
 // pairPlaces maps each pair of b to its place in the batch (1-based).
-func pairPlaces(b *taskcreate.Batch) map[taskcreate.Pair]int {
-	places := make(map[taskcreate.Pair]int, len(b.Pairs))
+func pairPlaces(b *store.Batch) map[store.Pair]int {
+	places := make(map[store.Pair]int, len(b.Pairs))
 	for i, p := range b.Pairs {
 		places[p] = i + 1
 	}
@@ -213,16 +213,16 @@ func btoi(b bool) int {
 // countWritten completes the counts of a chunk with what its upsert wrote:
 // every eligible candidate's task, created exactly when it kept the id
 // proposed for it.
-func countWritten(out taskcreate.Outcome, eligible, written, created int) (taskcreate.Outcome, error) {
+func countWritten(out store.Outcome, eligible, written, created int) (store.Outcome, error) {
 	if written != eligible || created > eligible {
-		return taskcreate.Outcome{}, fmt.Errorf("upsert wrote %d tasks (%d created) for %d eligible candidates", written, created, eligible)
+		return store.Outcome{}, fmt.Errorf("upsert wrote %d tasks (%d created) for %d eligible candidates", written, created, eligible)
 	}
 	out.Created, out.Updated = created, eligible-created
 	return out, nil
 }
 
 // preview counts, or lists, what a dry run of the chunk would do.
-func (s *Store) preview(ctx context.Context, q sqldb.Querier, b *taskcreate.Batch, args []any) (out taskcreate.Outcome, err error) {
+func (s *Store) preview(ctx context.Context, q sqldb.Querier, b *store.Batch, args []any) (out store.Outcome, err error) {
 	if !b.ReturnOutcomes {
 		var stale, open int
 		err = s.on(q, "SELECT", b.Len()).QueryRowContext(ctx, s.sql.previewCounts, args...).
@@ -242,7 +242,7 @@ func (s *Store) preview(ctx context.Context, q sqldb.Querier, b *taskcreate.Batc
 			out.Open++
 		}
 		switch {
-		case r.Outcome != taskcreate.OutcomeUpdated: // not eligible
+		case r.Outcome != store.OutcomeUpdated: // not eligible
 			if b.RetireStale && c.open {
 				r.Retired = true
 				out.Retired++
@@ -250,7 +250,7 @@ func (s *Store) preview(ctx context.Context, q sqldb.Querier, b *taskcreate.Batc
 				r.TaskID = uuid.Nil
 			}
 		case r.TaskID == uuid.Nil:
-			r.Outcome = taskcreate.OutcomeCreated // a dry run has no id for the task it would create
+			r.Outcome = store.OutcomeCreated // a dry run has no id for the task it would create
 		}
 		out.Candidates = append(out.Candidates, r)
 	}
@@ -260,39 +260,39 @@ func (s *Store) preview(ctx context.Context, q sqldb.Querier, b *taskcreate.Batc
 
 // written lists what a chunk's writes did: the eligible candidates from
 // preview.sql, run after them, and the retired ones from retire_stale.sql.
-func written(b *taskcreate.Batch, listed []previewRow, retired []taskcreate.CandidateResult) []taskcreate.CandidateResult {
-	out := make([]taskcreate.CandidateResult, 0, len(listed)+len(retired))
+func written(b *store.Batch, listed []previewRow, retired []store.CandidateResult) []store.CandidateResult {
+	out := make([]store.CandidateResult, 0, len(listed)+len(retired))
 	for _, c := range listed {
 		r := c.CandidateResult
 		switch {
-		case r.Outcome != taskcreate.OutcomeUpdated:
+		case r.Outcome != store.OutcomeUpdated:
 			r.TaskID = uuid.Nil // a task of a candidate not eligible is its only if retired
 		case r.TaskID == b.ProposedIDs[r.Index]:
-			r.Outcome = taskcreate.OutcomeCreated
+			r.Outcome = store.OutcomeCreated
 		}
-		if r.Outcome == taskcreate.OutcomeUnmatched {
+		if r.Outcome == store.OutcomeUnmatched {
 			continue // listed for an OPEN task, which a call retires or keeps: see retired
 		}
 		out = append(out, r)
 	}
-	return taskcreate.MarkRetired(out, retired)
+	return store.MarkRetired(out, retired)
 }
 
 // countListed counts the candidates of a dry run's list; those it leaves
 // out are unmatched.
-func countListed(out taskcreate.Outcome, candidates int) taskcreate.Outcome {
+func countListed(out store.Outcome, candidates int) store.Outcome {
 	out.Unmatched = candidates - len(out.Candidates)
 	for _, r := range out.Candidates {
 		switch r.Outcome {
-		case taskcreate.OutcomeCreated:
+		case store.OutcomeCreated:
 			out.Created++
-		case taskcreate.OutcomeUpdated:
+		case store.OutcomeUpdated:
 			out.Updated++
-		case taskcreate.OutcomeSuppressed:
+		case store.OutcomeSuppressed:
 			out.Suppressed++
-		case taskcreate.OutcomeSkipped:
+		case store.OutcomeSkipped:
 			out.Skipped++
-		case taskcreate.OutcomeUnmatched:
+		case store.OutcomeUnmatched:
 			out.Unmatched++
 		}
 	}
@@ -302,7 +302,7 @@ func countListed(out taskcreate.Outcome, candidates int) taskcreate.Outcome {
 // previewRow is a row of preview.sql: an eligible candidate reads as
 // updated, and whether its open task is OPEN (not IN_PROGRESS).
 type previewRow struct {
-	taskcreate.CandidateResult
+	store.CandidateResult
 	open bool
 }
 
@@ -316,9 +316,9 @@ func scanPreview(rows *sql.Rows) (previewRow, error) {
 		return r, err
 	}
 	r.Index = ord - 1
-	r.Outcome = taskcreate.OutcomeKind(outcome)
+	r.Outcome = store.OutcomeKind(outcome)
 	if outcome == "eligible" {
-		r.Outcome = taskcreate.OutcomeUpdated
+		r.Outcome = store.OutcomeUpdated
 	}
 	if id != nil {
 		r.TaskID = *id
@@ -334,8 +334,8 @@ func scanID(rows *sql.Rows) (id [16]byte, err error) {
 }
 
 // scanRetired reads a row of retire_stale.sql.
-func scanRetired(rows *sql.Rows) (taskcreate.CandidateResult, error) {
-	var r taskcreate.CandidateResult
+func scanRetired(rows *sql.Rows) (store.CandidateResult, error) {
+	var r store.CandidateResult
 	var ord int
 	err := rows.Scan(&ord, &r.TaskID)
 	r.Index, r.Retired = ord-1, true
@@ -348,7 +348,7 @@ func scanRetired(rows *sql.Rows) (taskcreate.CandidateResult, error) {
 // 1-based place in the batch ($10), which places its candidates in key order.
 // The order is Go's byte order, the index's under the C collation and close
 // to it under others; only how near consecutive lookups fall depends on it.
-func materializeArgs(b *taskcreate.Batch) []any {
+func materializeArgs(b *store.Batch) []any {
 	domains := make([]string, len(b.Domains))
 	for i, d := range b.Domains {
 		domains[i] = string(d)
@@ -380,7 +380,7 @@ func uuidArray(ids []uuid.UUID) [][16]byte {
 // pairsByVariant returns the places in b.Pairs of the pairs sorted by
 // (VariantID, ShopID), the order of the action-vector primary key: looked
 // up in this order, neighbouring pairs read neighbouring rows.
-func pairsByVariant(b *taskcreate.Batch) []int {
+func pairsByVariant(b *store.Batch) []int {
 	order := make([]int, len(b.Pairs))
 	for i := range order {
 		order[i] = i

@@ -4,11 +4,12 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
 func TestPairsByVariant(t *testing.T) {
-	b := &taskcreate.Batch{Pairs: []taskcreate.Pair{ // in key order: by shop, then variant
+	b := &store.Batch{Pairs: []taskcreate.Pair{ // in key order: by shop, then variant
 		{ShopID: "s1", VariantID: "v2"},
 		{ShopID: "s1", VariantID: "v3"},
 		{ShopID: "s2", VariantID: "v1"},
@@ -19,7 +20,7 @@ func TestPairsByVariant(t *testing.T) {
 	if got, want := pairsByVariant(b), []int{2, 4, 0, 3, 1}; !slices.Equal(got, want) {
 		t.Errorf("pairsByVariant: got %v, want %v", got, want)
 	}
-	if got := pairsByVariant(&taskcreate.Batch{}); len(got) != 0 {
+	if got := pairsByVariant(&store.Batch{}); len(got) != 0 {
 		t.Errorf("pairsByVariant of no pairs: got %v", got)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -59,7 +60,7 @@ func TestMaterializeDrivesLookupsFromThePairs(t *testing.T) {
 	}
 
 	const pairs = 8000
-	b := &taskcreate.Batch{OrganizationID: "acme", WorkflowRunID: "run", Priority: taskcreate.PriorityMedium,
+	b := &store.Batch{OrganizationID: "acme", WorkflowRunID: "run", Priority: taskcreate.PriorityMedium,
 		Now: time.Now().UTC().Truncate(time.Microsecond), Domains: taskcreate.Domains()}
 	var rows []taskcreate.ActionVector
 	qty := 1

@@ -15,7 +15,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 
 	"github.com/actionvector/tasks/internal/sqldb"
-	"github.com/actionvector/tasks/taskcreate"
+	"github.com/actionvector/tasks/store"
 )
 
 // Store is a TaskStore on PostgreSQL, with the methods every adapter offers
@@ -59,7 +59,7 @@ func WithTasksTable(name string) Option { return func(c *config) { c.tasks = nam
 func WithActionVectorTable(name string) Option { return func(c *config) { c.actionVector = name } }
 
 // WithClock sets the clock SetTaskStatus stamps updated_at with (default
-// time.Now). CreateTasks uses the taskcreate.Service's clock instead.
+// time.Now). CreateTasks uses the store.Service's clock instead.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // WithChunkSize sets the most candidates sent in one statement (default
@@ -91,9 +91,13 @@ func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
 // single worker.
 func WithCitus() Option { return func(c *config) { c.citus = true } }
 
+// defaultChunkSize is a call of taskcreate's largest default perimeter
+// (a million pairs) in all three domains: by default a call is one chunk.
+const defaultChunkSize = 3_000_000
+
 // newStore applies opts and says which one is invalid.
 func newStore(opts []Option) (*Store, config, error) {
-	c := config{tasks: "tasks", actionVector: "action_vector", now: time.Now, chunkSize: 3 * taskcreate.DefaultMaxPerimeter,
+	c := config{tasks: "tasks", actionVector: "action_vector", now: time.Now, chunkSize: defaultChunkSize,
 		maxConns: DefaultMaxConns}
 	for _, opt := range opts {
 		opt(&c)
@@ -190,7 +194,7 @@ func (s *Store) inTx(ctx context.Context, fn func(q sqldb.Querier) error) error 
 
 // commitError tells a COMMIT that certainly failed, which wrapErr
 // classifies as any other error, from one that may have committed, which
-// says so (taskcreate.ErrOutcomeUnknown). Only the server's own refusal of
+// says so (store.ErrOutcomeUnknown). Only the server's own refusal of
 // the transaction proves a rollback: SQLSTATE class 40 (transaction
 // rollback) and class 23 (a deferred constraint it broke). Anything else
 // may follow a commit: a connection lost once COMMIT was written (which
@@ -203,7 +207,7 @@ func commitError(err error) error {
 	if errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "40") || strings.HasPrefix(pgErr.Code, "23")) {
 		return wrapErr("commit", err)
 	}
-	return taskcreate.MarkOutcomeUnknown(fmt.Errorf("postgres: commit: %w", err))
+	return store.MarkOutcomeUnknown(fmt.Errorf("postgres: commit: %w", err))
 }
 
 // wrapErr names the failed step and marks errors a retry may cure, unless
@@ -222,7 +226,7 @@ func (s *Store) wrapErr(step string, err error) error {
 func wrapErr(step string, err error) error {
 	err = fmt.Errorf("postgres: %s: %w", step, err)
 	if isTransient(err) {
-		return taskcreate.MarkTransient(err)
+		return store.MarkTransient(err)
 	}
 	return err
 }

@@ -9,15 +9,15 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/actionvector/tasks/internal/sqldb"
-	"github.com/actionvector/tasks/taskcreate"
+	"github.com/actionvector/tasks/store"
 )
 
 // PutActionVectors inserts rows, replacing those with the same primary key
 // (organization, variant, shop, snapshot date, domain; the last of several
 // wins), in one statement and one transaction. Invalid rows are reported as a
-// *taskcreate.ValidationError and nothing is written.
-func (s *Store) PutActionVectors(ctx context.Context, rows []taskcreate.ActionVector) error {
-	if err := taskcreate.ValidateActionVectors(rows); err != nil {
+// *store.ValidationError and nothing is written.
+func (s *Store) PutActionVectors(ctx context.Context, rows []store.ActionVector) error {
+	if err := store.ValidateActionVectors(rows); err != nil {
 		return err
 	}
 	rows = lastByPrimaryKey(rows)
@@ -30,7 +30,7 @@ func (s *Store) PutActionVectors(ctx context.Context, rows []taskcreate.ActionVe
 	)
 	for i, v := range rows {
 		orgs[i], variants[i], shops[i], domains[i] = v.OrganizationID, v.VariantID, v.ShopID, string(v.Domain)
-		dates[i] = taskcreate.DateOf(v.SnapshotDate)
+		dates[i] = store.DateOf(v.SnapshotDate)
 		if v.RecommendedQty != nil {
 			q := int32(*v.RecommendedQty) // validated to fit
 			qtys[i] = &q
@@ -50,22 +50,22 @@ func (s *Store) PutActionVectors(ctx context.Context, rows []taskcreate.ActionVe
 
 // lastByPrimaryKey drops every row that a later row with the same primary
 // key replaces, keeping the order of the others.
-func lastByPrimaryKey(rows []taskcreate.ActionVector) []taskcreate.ActionVector {
+func lastByPrimaryKey(rows []store.ActionVector) []store.ActionVector {
 	type key struct {
 		org, variant, shop string
 		date               time.Time
-		domain             taskcreate.Domain
+		domain             store.Domain
 	}
 	last := make(map[key]int, len(rows))
 	for i, v := range rows {
-		last[key{v.OrganizationID, v.VariantID, v.ShopID, taskcreate.DateOf(v.SnapshotDate), v.Domain}] = i
+		last[key{v.OrganizationID, v.VariantID, v.ShopID, store.DateOf(v.SnapshotDate), v.Domain}] = i
 	}
 	if len(last) == len(rows) {
 		return rows
 	}
-	out := make([]taskcreate.ActionVector, 0, len(last))
+	out := make([]store.ActionVector, 0, len(last))
 	for i, v := range rows {
-		if last[key{v.OrganizationID, v.VariantID, v.ShopID, taskcreate.DateOf(v.SnapshotDate), v.Domain}] == i {
+		if last[key{v.OrganizationID, v.VariantID, v.ShopID, store.DateOf(v.SnapshotDate), v.Domain}] == i {
 			out = append(out, v)
 		}
 	}
@@ -74,8 +74,8 @@ func lastByPrimaryKey(rows []taskcreate.ActionVector) []taskcreate.ActionVector 
 
 // ListTasks returns the tasks of f.OrganizationID that match f, ordered by
 // domain, shop, variant (strings in byte order) and creation time.
-func (s *Store) ListTasks(ctx context.Context, f taskcreate.TaskFilter) ([]taskcreate.Task, error) {
-	if err := taskcreate.ValidateTaskFilter(f); err != nil {
+func (s *Store) ListTasks(ctx context.Context, f store.TaskFilter) ([]store.Task, error) {
+	if err := store.ValidateTaskFilter(f); err != nil {
 		return nil, err
 	}
 	statuses := make([]string, len(f.Statuses))
@@ -92,9 +92,9 @@ func (s *Store) ListTasks(ctx context.Context, f taskcreate.TaskFilter) ([]taskc
 	return tasks, nil
 }
 
-func scanTask(rows *sql.Rows) (taskcreate.Task, error) {
+func scanTask(rows *sql.Rows) (store.Task, error) {
 	var (
-		t                        taskcreate.Task
+		t                        store.Task
 		domain, status, priority string
 		evidence                 []byte
 	)
@@ -103,21 +103,21 @@ func scanTask(rows *sql.Rows) (taskcreate.Task, error) {
 		&t.RecommendedQty, &t.RecommendedDiscountPct, &t.Confidence, &evidence, &t.CreatedAt, &t.UpdatedAt); err != nil {
 		return t, err
 	}
-	t.Domain, t.Status, t.Priority = taskcreate.Domain(domain), taskcreate.Status(status), taskcreate.Priority(priority)
-	t.SnapshotDate = taskcreate.DateOf(t.SnapshotDate)
+	t.Domain, t.Status, t.Priority = store.Domain(domain), store.Status(status), store.Priority(priority)
+	t.SnapshotDate = store.DateOf(t.SnapshotDate)
 	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
 	t.Evidence = evidence
 	return t, nil
 }
 
 // SetTaskStatus moves a task of the organization to status st and stamps
-// updated_at. It returns taskcreate.ErrTaskNotFound if the organization has
-// no such task, and taskcreate.ErrOpenTaskExists if reopening it would give
+// updated_at. It returns store.ErrTaskNotFound if the organization has
+// no such task, and store.ErrOpenTaskExists if reopening it would give
 // its key a second open task. A transient failure, such as a deadlock or
 // a busy database, is retried a few times, unless the Store runs in the
 // caller's transaction.
-func (s *Store) SetTaskStatus(ctx context.Context, organizationID string, id uuid.UUID, st taskcreate.Status) error {
-	if err := taskcreate.ValidateStatusChange(organizationID, st); err != nil {
+func (s *Store) SetTaskStatus(ctx context.Context, organizationID string, id uuid.UUID, st store.Status) error {
+	if err := store.ValidateStatusChange(organizationID, st); err != nil {
 		return err
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
@@ -125,7 +125,7 @@ func (s *Store) SetTaskStatus(ctx context.Context, organizationID string, id uui
 		return s.inTx(ctx, func(q sqldb.Querier) error {
 			res, err := q.ExecContext(ctx, s.sql.setTaskStatus, string(st), now, organizationID, [16]byte(id))
 			if hasCode(err, uniqueViolation) {
-				return fmt.Errorf("postgres: set task %s to %s: %w: %w", id, st, taskcreate.ErrOpenTaskExists, err)
+				return fmt.Errorf("postgres: set task %s to %s: %w: %w", id, st, store.ErrOpenTaskExists, err)
 			}
 			if err != nil {
 				return s.wrapErr("set task status", err)
@@ -133,15 +133,15 @@ func (s *Store) SetTaskStatus(ctx context.Context, organizationID string, id uui
 			if n, err := res.RowsAffected(); err != nil {
 				return s.wrapErr("set task status", err)
 			} else if n == 0 {
-				return fmt.Errorf("postgres: task %s: %w", id, taskcreate.ErrTaskNotFound)
+				return fmt.Errorf("postgres: task %s: %w", id, store.ErrTaskNotFound)
 			}
 			return nil
 		})
 	})
 }
 
-// SweepTasks implements taskcreate.TaskStore.
-func (s *Store) SweepTasks(ctx context.Context, sw *taskcreate.Sweep) (int, error) {
+// SweepTasks implements store.TaskStore.
+func (s *Store) SweepTasks(ctx context.Context, sw *store.Sweep) (int, error) {
 	var n int
 	err := s.inTx(ctx, func(q sqldb.Querier) error {
 		if sw.DryRun {

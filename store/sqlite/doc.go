@@ -4,7 +4,7 @@
 // Open gives a ready store on a file or an in-memory database; New wraps a
 // pool the caller owns; WithTx binds a Store to the caller's transaction, so
 // tasks commit or roll back with the caller's own writes. Besides the
-// taskcreate.TaskStore port, a Store offers the methods every adapter has:
+// store.TaskStore port, a Store offers the methods every adapter has:
 // Migrate, PutActionVectors, ListTasks, SetTaskStatus and Close. An invalid
 // option is an error from Open and a panic from New.
 //

@@ -6,7 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/actionvector/tasks/taskcreate"
+	"github.com/actionvector/tasks/store"
 )
 
 // Timestamps are stored as one fixed-width UTC text format with
@@ -28,7 +28,7 @@ func parseTimestamp(s string) (time.Time, error) {
 	return t, nil
 }
 
-func formatDate(t time.Time) string { return taskcreate.DateOf(t).Format(dateLayout) }
+func formatDate(t time.Time) string { return store.DateOf(t).Format(dateLayout) }
 
 func parseDate(s string) (time.Time, error) {
 	t, err := time.Parse(dateLayout, s)
@@ -52,8 +52,8 @@ func appendArray[T any](dst []byte, items []T, appendItem func([]byte, T) []byte
 
 // appendPairs appends pairs as a JSON array of [shop, variant] arrays, the
 // input of json_each.
-func appendPairs(dst []byte, pairs []taskcreate.Pair) []byte {
-	return appendArray(dst, pairs, func(dst []byte, p taskcreate.Pair) []byte {
+func appendPairs(dst []byte, pairs []store.Pair) []byte {
+	return appendArray(dst, pairs, func(dst []byte, p store.Pair) []byte {
 		return appendJSONStrings(dst, []string{p.ShopID, p.VariantID})
 	})
 }

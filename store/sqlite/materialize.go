@@ -8,10 +8,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/actionvector/tasks/internal/sqldb"
-	"github.com/actionvector/tasks/taskcreate"
+	"github.com/actionvector/tasks/store"
 )
 
-// MaterializeTasks implements taskcreate.TaskStore. A batch is classified
+// MaterializeTasks implements store.TaskStore. A batch is classified
 // into a temporary table, a chunk of pairs per statement; then, unless the
 // batch is a dry run, its eligible candidates are upserted into tasks in
 // one statement and, with RetireStale, the stale ones retired a chunk per
@@ -19,9 +19,9 @@ import (
 // statements per chunk, never one per candidate; candidates the table does
 // not hold are unmatched. SQLite has one writer at a time, so the locks of
 // a call are taken by BEGIN IMMEDIATE at once.
-func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
+func (s *Store) MaterializeTasks(ctx context.Context, b *store.Batch) (store.Outcome, error) {
 	if b.Len() == 0 {
-		return taskcreate.Outcome{}, nil
+		return store.Outcome{}, nil
 	}
 	c := &call{b: b, domains: string(appendJSONStrings(nil, b.Domains)), ids: make([]byte, 0, 16*len(b.ProposedIDs))}
 	if !b.SnapshotDate.IsZero() {
@@ -30,20 +30,20 @@ func (s *Store) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (task
 	for _, id := range b.ProposedIDs {
 		c.ids = append(c.ids, id[:]...)
 	}
-	var out taskcreate.Outcome
+	var out store.Outcome
 	err := s.inWriteTx(ctx, func(q sqldb.Querier) (err error) {
 		out, err = s.materialize(ctx, q, c)
 		return err
 	})
 	if err != nil {
-		return taskcreate.Outcome{}, err
+		return store.Outcome{}, err
 	}
 	return out, nil
 }
 
 // call is one MaterializeTasks call and the parameters its statements share.
 type call struct {
-	b        *taskcreate.Batch
+	b        *store.Batch
 	domains  string // JSON array
 	ids      []byte // the proposed ids, 16 bytes each
 	snapshot any    // the pinned snapshot date, or nil for each domain's latest
@@ -62,7 +62,7 @@ func (c *call) chunks(size int, yield func(first int, pairs string) error) error
 	return nil
 }
 
-func (s *Store) materialize(ctx context.Context, q sqldb.Querier, c *call) (out taskcreate.Outcome, err error) {
+func (s *Store) materialize(ctx context.Context, q sqldb.Querier, c *call) (out store.Outcome, err error) {
 	b := c.b
 	if _, err := q.ExecContext(ctx, createCandidates); err != nil {
 		return out, s.wrapErr("create candidate table", err)
@@ -108,13 +108,13 @@ func (s *Store) materialize(ctx context.Context, q sqldb.Querier, c *call) (out 
 		out.Created, out.Updated = counted, eligible-counted
 	}
 	out.Unmatched = b.Len() - out.Suppressed - out.Skipped - eligible
-	var retired []taskcreate.CandidateResult
+	var retired []store.CandidateResult
 	if b.RetireStale {
 		if retired, err = s.retire(ctx, q, c); err != nil {
 			return out, err
 		}
 		out.Retired = len(retired)
-		if out.Retired > taskcreate.RetireGuardMinimum { // else no budget can refuse: nothing to count
+		if out.Retired > store.RetireGuardMinimum { // else no budget can refuse: nothing to count
 			if out.Open, err = s.openBefore(ctx, q, c, out); err != nil {
 				return out, err
 			}
@@ -137,14 +137,14 @@ func (s *Store) materialize(ctx context.Context, q sqldb.Querier, c *call) (out 
 // retire dismisses the stale tasks of the batch, or finds them in a dry
 // run, and returns them as candidates. The classified candidates must be
 // in the candidate table.
-func (s *Store) retire(ctx context.Context, q sqldb.Querier, c *call) ([]taskcreate.CandidateResult, error) {
+func (s *Store) retire(ctx context.Context, q sqldb.Querier, c *call) ([]store.CandidateResult, error) {
 	b := c.b
 	query, op := retireStale, "UPDATE"
 	if b.DryRun {
 		query, op = openTasks, "SELECT"
 	}
 	var places map[taskKey]int // made when the first task is found
-	var retired []taskcreate.CandidateResult
+	var retired []store.CandidateResult
 	err := c.chunks(s.chunkSize, func(first int, pairs string) error {
 		rows, err := sqldb.Collect(ctx, on(q, op, "tasks", 0), scanKeyedTask, query,
 			b.OrganizationID, b.WorkflowRunID, formatTimestamp(b.Now), c.domains, pairs, first, len(b.Pairs))
@@ -159,7 +159,7 @@ func (s *Store) retire(ctx context.Context, q sqldb.Querier, c *call) ([]taskcre
 			if !ok {
 				return fmt.Errorf("sqlite: task %s of %v is not a candidate of the call", t.id, t.key)
 			}
-			retired = append(retired, taskcreate.CandidateResult{Index: ord, TaskID: t.id, Retired: true})
+			retired = append(retired, store.CandidateResult{Index: ord, TaskID: t.id, Retired: true})
 		}
 		return nil
 	})
@@ -169,7 +169,7 @@ func (s *Store) retire(ctx context.Context, q sqldb.Querier, c *call) ([]taskcre
 // openBefore returns how many OPEN tasks the candidates had before the
 // call, counted after its writes: those still OPEN, less the ones it
 // created, plus the ones it retired (a dry run wrote nothing).
-func (s *Store) openBefore(ctx context.Context, q sqldb.Querier, c *call, out taskcreate.Outcome) (int, error) {
+func (s *Store) openBefore(ctx context.Context, q sqldb.Querier, c *call, out store.Outcome) (int, error) {
 	open := 0
 	err := c.chunks(s.chunkSize, func(_ int, pairs string) error {
 		var n int
@@ -185,26 +185,26 @@ func (s *Store) openBefore(ctx context.Context, q sqldb.Querier, c *call, out ta
 
 // listOutcomes lists the classified candidates with their tasks, and the
 // retired ones, which may be unmatched.
-func (s *Store) listOutcomes(ctx context.Context, q sqldb.Querier, c *call, retired []taskcreate.CandidateResult) ([]taskcreate.CandidateResult, error) {
+func (s *Store) listOutcomes(ctx context.Context, q sqldb.Querier, c *call, retired []store.CandidateResult) ([]store.CandidateResult, error) {
 	rows, err := sqldb.Collect(ctx, on(q, "SELECT", "tasks", c.b.Len()), scanOutcome, listOutcomes, c.b.OrganizationID)
 	if err != nil {
 		return nil, s.wrapErr("list outcomes", err)
 	}
 	for i, r := range rows {
 		switch {
-		case r.Outcome != taskcreate.OutcomeUpdated: // suppressed or skipped: no task of theirs is written
+		case r.Outcome != store.OutcomeUpdated: // suppressed or skipped: no task of theirs is written
 			rows[i].TaskID = uuid.Nil
 		case c.b.DryRun && r.TaskID == uuid.Nil:
-			rows[i].Outcome = taskcreate.OutcomeCreated
+			rows[i].Outcome = store.OutcomeCreated
 		case !c.b.DryRun && r.TaskID == c.b.ProposedIDs[r.Index]:
-			rows[i].Outcome = taskcreate.OutcomeCreated
+			rows[i].Outcome = store.OutcomeCreated
 		}
 	}
-	return taskcreate.MarkRetired(rows, retired), nil
+	return store.MarkRetired(rows, retired), nil
 }
 
 // candidatePlaces maps the key of each candidate of b to its place.
-func candidatePlaces(b *taskcreate.Batch) map[taskKey]int {
+func candidatePlaces(b *store.Batch) map[taskKey]int {
 	places := make(map[taskKey]int, b.Len())
 	for di, d := range b.Domains {
 		for pi, p := range b.Pairs {
@@ -216,7 +216,7 @@ func candidatePlaces(b *taskcreate.Batch) map[taskKey]int {
 
 // taskKey is the key of a task without its organization.
 type taskKey struct {
-	domain        taskcreate.Domain
+	domain        store.Domain
 	shop, variant string
 }
 
@@ -232,7 +232,7 @@ func scanKeyedTask(rows *sql.Rows) (keyedTask, error) {
 	if err := rows.Scan(&id, &domain, &t.key.shop, &t.key.variant); err != nil {
 		return t, err
 	}
-	t.key.domain = taskcreate.Domain(domain)
+	t.key.domain = store.Domain(domain)
 	var err error
 	t.id, err = uuid.FromBytes(id)
 	return t, err
@@ -240,14 +240,14 @@ func scanKeyedTask(rows *sql.Rows) (keyedTask, error) {
 
 // scanOutcome reads a row of list_outcomes.sql: an eligible candidate is
 // read as updated, which the caller corrects.
-func scanOutcome(rows *sql.Rows) (taskcreate.CandidateResult, error) {
-	var r taskcreate.CandidateResult
+func scanOutcome(rows *sql.Rows) (store.CandidateResult, error) {
+	var r store.CandidateResult
 	var outcome int
 	var id []byte
 	if err := rows.Scan(&r.Index, &outcome, &id); err != nil {
 		return r, err
 	}
-	r.Outcome = [...]taskcreate.OutcomeKind{taskcreate.OutcomeSuppressed, taskcreate.OutcomeSkipped, taskcreate.OutcomeUpdated}[outcome]
+	r.Outcome = [...]store.OutcomeKind{store.OutcomeSuppressed, store.OutcomeSkipped, store.OutcomeUpdated}[outcome]
 	if id != nil {
 		var err error
 		if r.TaskID, err = uuid.FromBytes(id); err != nil {

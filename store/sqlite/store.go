@@ -12,7 +12,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/actionvector/tasks/internal/sqldb"
-	"github.com/actionvector/tasks/taskcreate"
+	"github.com/actionvector/tasks/store"
 )
 
 // Store is a TaskStore on SQLite, with the methods every adapter offers
@@ -29,7 +29,7 @@ type Store struct {
 type Option func(*Store)
 
 // WithClock sets the clock SetTaskStatus stamps updated_at with (default
-// time.Now). CreateTasks uses the taskcreate.Service's clock instead.
+// time.Now). CreateTasks uses the store.Service's clock instead.
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
 
 // WithBusyTimeout sets how long Open's connections wait for another process's
@@ -158,7 +158,7 @@ func (s *Store) wrapErr(step string, err error) error {
 	}
 	err = fmt.Errorf("sqlite: %s: %w", step, err)
 	if !s.db.InCallerTx() && isTransient(err) {
-		return taskcreate.MarkTransient(err)
+		return store.MarkTransient(err)
 	}
 	return err
 }

@@ -9,15 +9,15 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/actionvector/tasks/internal/sqldb"
-	"github.com/actionvector/tasks/taskcreate"
+	"github.com/actionvector/tasks/store"
 )
 
 // PutActionVectors inserts rows, replacing those with the same primary key
 // (organization, variant, shop, snapshot date, domain), in one transaction.
-// Invalid rows are reported as a *taskcreate.ValidationError and nothing is
+// Invalid rows are reported as a *store.ValidationError and nothing is
 // written.
-func (s *Store) PutActionVectors(ctx context.Context, rows []taskcreate.ActionVector) error {
-	if err := taskcreate.ValidateActionVectors(rows); err != nil {
+func (s *Store) PutActionVectors(ctx context.Context, rows []store.ActionVector) error {
+	if err := store.ValidateActionVectors(rows); err != nil {
 		return err
 	}
 	return s.inWriteTx(ctx, func(q sqldb.Querier) error {
@@ -34,8 +34,8 @@ func (s *Store) PutActionVectors(ctx context.Context, rows []taskcreate.ActionVe
 
 // appendActionVectors appends rows as a JSON array of [organization,
 // variant, shop, date, domain, qty, discount, confidence, snapshot] arrays.
-func appendActionVectors(dst []byte, rows []taskcreate.ActionVector) []byte {
-	return appendArray(dst, rows, func(dst []byte, v taskcreate.ActionVector) []byte {
+func appendActionVectors(dst []byte, rows []store.ActionVector) []byte {
+	return appendArray(dst, rows, func(dst []byte, v store.ActionVector) []byte {
 		dst = appendJSONStrings(dst, []string{v.OrganizationID, v.VariantID, v.ShopID, formatDate(v.SnapshotDate), string(v.Domain)})
 		dst = append(dst[:len(dst)-1], ',') // the array goes on
 		dst = appendJSONInt(dst, v.RecommendedQty)
@@ -51,8 +51,8 @@ func appendActionVectors(dst []byte, rows []taskcreate.ActionVector) []byte {
 
 // ListTasks returns the tasks of f.OrganizationID that match f, ordered by
 // domain, shop, variant and creation time (strings in byte order).
-func (s *Store) ListTasks(ctx context.Context, f taskcreate.TaskFilter) ([]taskcreate.Task, error) {
-	if err := taskcreate.ValidateTaskFilter(f); err != nil {
+func (s *Store) ListTasks(ctx context.Context, f store.TaskFilter) ([]store.Task, error) {
+	if err := store.ValidateTaskFilter(f); err != nil {
 		return nil, err
 	}
 	var statuses any
@@ -69,9 +69,9 @@ func (s *Store) ListTasks(ctx context.Context, f taskcreate.TaskFilter) ([]taskc
 	return tasks, nil
 }
 
-func scanTask(rows *sql.Rows) (taskcreate.Task, error) {
+func scanTask(rows *sql.Rows) (store.Task, error) {
 	var (
-		t                        taskcreate.Task
+		t                        store.Task
 		id                       []byte
 		snapshot, created, upd   string
 		domain, status, priority string
@@ -95,26 +95,26 @@ func scanTask(rows *sql.Rows) (taskcreate.Task, error) {
 	if t.UpdatedAt, err = parseTimestamp(upd); err != nil {
 		return t, err
 	}
-	t.Domain, t.Status, t.Priority = taskcreate.Domain(domain), taskcreate.Status(status), taskcreate.Priority(priority)
+	t.Domain, t.Status, t.Priority = store.Domain(domain), store.Status(status), store.Priority(priority)
 	t.Evidence = json.RawMessage(evidence)
 	return t, nil
 }
 
 // SetTaskStatus moves a task of the organization to status st and stamps
-// updated_at. It returns taskcreate.ErrTaskNotFound if the organization has
-// no such task, and taskcreate.ErrOpenTaskExists if reopening it would give
+// updated_at. It returns store.ErrTaskNotFound if the organization has
+// no such task, and store.ErrOpenTaskExists if reopening it would give
 // its key a second open task. A transient failure, such as a deadlock or
 // a busy database, is retried a few times, unless the Store runs in the
 // caller's transaction.
-func (s *Store) SetTaskStatus(ctx context.Context, organizationID string, id uuid.UUID, st taskcreate.Status) error {
-	if err := taskcreate.ValidateStatusChange(organizationID, st); err != nil {
+func (s *Store) SetTaskStatus(ctx context.Context, organizationID string, id uuid.UUID, st store.Status) error {
+	if err := store.ValidateStatusChange(organizationID, st); err != nil {
 		return err
 	}
 	return sqldb.Retry(ctx, func() error {
 		return s.inWriteTx(ctx, func(q sqldb.Querier) error {
 			res, err := q.ExecContext(ctx, setTaskStatus, string(st), formatTimestamp(s.now()), organizationID, id[:])
 			if isUniqueViolation(err) {
-				return fmt.Errorf("sqlite: set task %s to %s: %w: %w", id, st, taskcreate.ErrOpenTaskExists, err)
+				return fmt.Errorf("sqlite: set task %s to %s: %w: %w", id, st, store.ErrOpenTaskExists, err)
 			}
 			if err != nil {
 				return s.wrapErr("set task status", err)
@@ -122,15 +122,15 @@ func (s *Store) SetTaskStatus(ctx context.Context, organizationID string, id uui
 			if n, err := res.RowsAffected(); err != nil {
 				return s.wrapErr("set task status", err)
 			} else if n == 0 {
-				return fmt.Errorf("sqlite: task %s: %w", id, taskcreate.ErrTaskNotFound)
+				return fmt.Errorf("sqlite: task %s: %w", id, store.ErrTaskNotFound)
 			}
 			return nil
 		})
 	})
 }
 
-// SweepTasks implements taskcreate.TaskStore.
-func (s *Store) SweepTasks(ctx context.Context, sw *taskcreate.Sweep) (int, error) {
+// SweepTasks implements store.TaskStore.
+func (s *Store) SweepTasks(ctx context.Context, sw *store.Sweep) (int, error) {
 	var n int
 	err := s.inWriteTx(ctx, func(q sqldb.Querier) error {
 		if sw.DryRun {

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -45,12 +46,12 @@ func post(h http.Handler, body io.Reader, length int) *httptest.ResponseRecorder
 }
 
 // blockingStore holds every call until released, announcing it on entered.
-func blockingStore() (store storeFunc, entered chan struct{}, release chan struct{}) {
+func blockingStore() (ts storeFunc, entered chan struct{}, release chan struct{}) {
 	entered, release = make(chan struct{}), make(chan struct{})
-	return func(_ context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
+	return func(_ context.Context, b *store.Batch) (store.Outcome, error) {
 		entered <- struct{}{}
 		<-release
-		return taskcreate.Outcome{Unmatched: b.Len()}, nil
+		return store.Outcome{Unmatched: b.Len()}, nil
 	}, entered, release
 }
 
@@ -76,9 +77,9 @@ func assertTooManyRequests(t *testing.T, w *httptest.ResponseRecorder) {
 // leave is refused at once, unread; the bytes come back once the response
 // of the call that held them is written.
 func TestHandlerMaxInFlightBytesContentLength(t *testing.T) {
-	store, entered, release := blockingStore()
+	ts, entered, release := blockingStore()
 	const bound = 4096
-	h, err := NewHandler(taskcreate.New(store), Options{Token: testToken, MaxBodyBytes: bound, MaxInFlightBytes: bound})
+	h, err := NewHandler(taskcreate.New(ts), Options{Token: testToken, MaxBodyBytes: bound, MaxInFlightBytes: bound})
 	require.NoError(t, err)
 
 	first := make(chan *httptest.ResponseRecorder)
@@ -109,9 +110,9 @@ func TestHandlerMaxInFlightBytesContentLength(t *testing.T) {
 // A body of unknown length takes its bytes as they arrive, and is refused
 // as soon as they stop fitting, the rest unread.
 func TestHandlerMaxInFlightBytesChunked(t *testing.T) {
-	store, entered, release := blockingStore()
+	ts, entered, release := blockingStore()
 	const bound = 64 << 10
-	h, err := NewHandler(taskcreate.New(store), Options{Token: testToken, MaxBodyBytes: bound, MaxInFlightBytes: bound})
+	h, err := NewHandler(taskcreate.New(ts), Options{Token: testToken, MaxBodyBytes: bound, MaxInFlightBytes: bound})
 	require.NoError(t, err)
 
 	first := make(chan *httptest.ResponseRecorder)
@@ -142,15 +143,15 @@ func TestHandlerMaxInFlightBytesConcurrent(t *testing.T) {
 	const bound = 32 << 10
 	var h http.Handler
 	var over atomic.Int64 // in flight above the bound, seen by a running call
-	store := storeFunc(func(_ context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
+	ts := storeFunc(func(_ context.Context, b *store.Batch) (store.Outcome, error) {
 		if used := h.(*handler).inFlight.used.Load(); used > bound {
 			over.Store(used)
 		}
 		time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond)
-		return taskcreate.Outcome{Unmatched: b.Len()}, nil
+		return store.Outcome{Unmatched: b.Len()}, nil
 	})
 	var err error
-	h, err = NewHandler(taskcreate.New(store), Options{Token: testToken, MaxBodyBytes: 16 << 10, MaxInFlightBytes: bound})
+	h, err = NewHandler(taskcreate.New(ts), Options{Token: testToken, MaxBodyBytes: 16 << 10, MaxInFlightBytes: bound})
 	require.NoError(t, err)
 
 	var wg sync.WaitGroup
@@ -224,8 +225,8 @@ func TestInFlight(t *testing.T) {
 // says Connection: close (net/http would then close at once, and the reset
 // of the unread body could destroy the answer).
 func TestServerMaxInFlightBytes(t *testing.T) {
-	store, entered, release := blockingStore()
-	h, err := NewHandler(taskcreate.New(store), Options{Token: testToken, MaxBodyBytes: 4 << 20, MaxInFlightBytes: 4 << 20})
+	ts, entered, release := blockingStore()
+	h, err := NewHandler(taskcreate.New(ts), Options{Token: testToken, MaxBodyBytes: 4 << 20, MaxInFlightBytes: 4 << 20})
 	require.NoError(t, err)
 	srv := httptest.NewUnstartedServer(h)
 	var read atomic.Int64

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -42,8 +43,8 @@ func TestDecodeRetireFractionAndSnapshotDate(t *testing.T) {
 	}
 
 	// Out of range is the service's to say, on the same field.
-	svc := taskcreate.New(storeFunc(func(context.Context, *taskcreate.Batch) (taskcreate.Outcome, error) {
-		return taskcreate.Outcome{}, nil
+	svc := taskcreate.New(storeFunc(func(context.Context, *store.Batch) (store.Outcome, error) {
+		return store.Outcome{}, nil
 	}))
 	req, err = DecodeRequest(strings.NewReader(body(`"maxRetireFraction":1.5`)))
 	require.NoError(t, err)
@@ -63,8 +64,8 @@ func TestDecodeRetireFractionAndSnapshotDate(t *testing.T) {
 
 // A call the retirement budget refuses is a 409 with the numbers.
 func TestHandlerRetireBudgetExceeded(t *testing.T) {
-	svc := taskcreate.New(storeFunc(func(context.Context, *taskcreate.Batch) (taskcreate.Outcome, error) {
-		return taskcreate.Outcome{}, &taskcreate.RetireBudgetError{WouldRetire: 30, Open: 40, Budget: 0.5}
+	svc := taskcreate.New(storeFunc(func(context.Context, *store.Batch) (store.Outcome, error) {
+		return store.Outcome{}, &taskcreate.RetireBudgetError{WouldRetire: 30, Open: 40, Budget: 0.5}
 	}))
 	h, err := NewHandler(svc, Options{Token: testToken})
 	require.NoError(t, err)

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -242,8 +243,8 @@ func TestHandler(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store := newSeededStore(t)
-			h, err := NewHandler(taskcreate.New(store), Options{Token: testToken, MaxBodyBytes: tt.maxBody})
+			ts := newSeededStore(t)
+			h, err := NewHandler(taskcreate.New(ts), Options{Token: testToken, MaxBodyBytes: tt.maxBody})
 			require.NoError(t, err)
 
 			method := tt.method
@@ -273,7 +274,7 @@ func TestHandler(t *testing.T) {
 			if tt.wantStatus == http.StatusOK && !tt.noStore {
 				wantCalls = 1
 			}
-			assert.Equal(t, wantCalls, store.calls.Load(), "store calls")
+			assert.Equal(t, wantCalls, ts.calls.Load(), "store calls")
 
 			if tt.wantStatus == http.StatusOK {
 				assert.Equal(t, tt.wantBody, w.Body.String())
@@ -329,47 +330,47 @@ func (b *readRecorder) Read(p []byte) (int, error) {
 func TestHandlerStoreFailures(t *testing.T) {
 	// What a driver may put in an error: none of it may reach the client.
 	leaky := errors.New(`sqlite: materialize: SQL logic error: no such column: tasks.secret_col (1) in "INSERT INTO tasks (id, organization_id) SELECT value->>0 FROM json_each(?1)"`)
-	blockUntilDone := storeFunc(func(ctx context.Context, _ *taskcreate.Batch) (taskcreate.Outcome, error) {
+	blockUntilDone := storeFunc(func(ctx context.Context, _ *store.Batch) (store.Outcome, error) {
 		<-ctx.Done()
-		return taskcreate.Outcome{}, fmt.Errorf("sqlite: interrupted (9): %w", ctx.Err())
+		return store.Outcome{}, fmt.Errorf("sqlite: interrupted (9): %w", ctx.Err())
 	})
 	tests := []struct {
 		name       string
-		store      taskcreate.TaskStore
+		ts         taskcreate.TaskStore
 		timeout    time.Duration // Options.Timeout
 		cancel     bool          // the request's context is cancelled before it is served
 		wantStatus int
 		wantCode   string
 		retryAfter string // the Retry-After header, "" for none
 	}{
-		{name: "store error", store: storeFunc(func(context.Context, *taskcreate.Batch) (taskcreate.Outcome, error) {
-			return taskcreate.Outcome{}, leaky
+		{name: "store error", ts: storeFunc(func(context.Context, *store.Batch) (store.Outcome, error) {
+			return store.Outcome{}, leaky
 		}), wantStatus: 500, wantCode: CodeDatabaseError},
-		{name: "transient store error after every retry", store: storeFunc(func(context.Context, *taskcreate.Batch) (taskcreate.Outcome, error) {
-			return taskcreate.Outcome{}, taskcreate.MarkTransient(leaky)
+		{name: "transient store error after every retry", ts: storeFunc(func(context.Context, *store.Batch) (store.Outcome, error) {
+			return store.Outcome{}, store.MarkTransient(leaky)
 		}), wantStatus: 503, wantCode: CodeStoreBusy, retryAfter: "1"},
-		{name: "connection lost while committing", store: storeFunc(func(context.Context, *taskcreate.Batch) (taskcreate.Outcome, error) {
-			return taskcreate.Outcome{}, taskcreate.MarkOutcomeUnknown(leaky)
+		{name: "connection lost while committing", ts: storeFunc(func(context.Context, *store.Batch) (store.Outcome, error) {
+			return store.Outcome{}, store.MarkOutcomeUnknown(leaky)
 		}), wantStatus: 500, wantCode: CodeOutcomeUnknown},
-		{name: "connection lost while committing a cancelled call", store: storeFunc(func(context.Context, *taskcreate.Batch) (taskcreate.Outcome, error) {
-			return taskcreate.Outcome{}, taskcreate.MarkOutcomeUnknown(fmt.Errorf("driver: %w", context.Canceled))
+		{name: "connection lost while committing a cancelled call", ts: storeFunc(func(context.Context, *store.Batch) (store.Outcome, error) {
+			return store.Outcome{}, store.MarkOutcomeUnknown(fmt.Errorf("driver: %w", context.Canceled))
 		}), wantStatus: 500, wantCode: CodeOutcomeUnknown},
 		// The store committed before its account was found wrong.
-		{name: "store miscounts", store: storeFunc(func(context.Context, *taskcreate.Batch) (taskcreate.Outcome, error) {
-			return taskcreate.Outcome{Created: 1}, nil
+		{name: "store miscounts", ts: storeFunc(func(context.Context, *store.Batch) (store.Outcome, error) {
+			return store.Outcome{Created: 1}, nil
 		}), wantStatus: 500, wantCode: CodeOutcomeUnknown},
-		{name: "Options.Timeout passes", store: blockUntilDone, timeout: 20 * time.Millisecond, wantStatus: 504, wantCode: CodeTimeout},
-		{name: "request cancelled", store: unmatchedStore, cancel: true, wantStatus: 503, wantCode: CodeRequestCancelled},
-		{name: "store reports cancellation", store: storeFunc(func(context.Context, *taskcreate.Batch) (taskcreate.Outcome, error) {
-			return taskcreate.Outcome{}, fmt.Errorf("driver: %w", context.Canceled)
+		{name: "Options.Timeout passes", ts: blockUntilDone, timeout: 20 * time.Millisecond, wantStatus: 504, wantCode: CodeTimeout},
+		{name: "request cancelled", ts: unmatchedStore, cancel: true, wantStatus: 503, wantCode: CodeRequestCancelled},
+		{name: "store reports cancellation", ts: storeFunc(func(context.Context, *store.Batch) (store.Outcome, error) {
+			return store.Outcome{}, fmt.Errorf("driver: %w", context.Canceled)
 		}), wantStatus: 503, wantCode: CodeRequestCancelled},
-		{name: "store reports a deadline", store: storeFunc(func(context.Context, *taskcreate.Batch) (taskcreate.Outcome, error) {
-			return taskcreate.Outcome{}, fmt.Errorf("driver: %w", context.DeadlineExceeded)
+		{name: "store reports a deadline", ts: storeFunc(func(context.Context, *store.Batch) (store.Outcome, error) {
+			return store.Outcome{}, fmt.Errorf("driver: %w", context.DeadlineExceeded)
 		}), wantStatus: 504, wantCode: CodeTimeout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc := taskcreate.New(tt.store, taskcreate.WithRetry(2, time.Millisecond))
+			svc := taskcreate.New(tt.ts, taskcreate.WithRetry(2, time.Millisecond))
 			h, err := NewHandler(svc, Options{Token: testToken, Timeout: tt.timeout})
 			require.NoError(t, err)
 			r := httptest.NewRequest(http.MethodPost, Path, strings.NewReader(seedBody))
@@ -460,8 +461,8 @@ func TestWriteError(t *testing.T) {
 		{Field: "domains", Code: CodeMissingRequiredField, Message: "is required"},
 		{Field: "domains[1]", Code: CodeValidationError, Message: "must be one of ..."},
 	}}
-	lostCommit := taskcreate.MarkOutcomeUnknown(errors.New("driver: bad connection"))
-	busy := taskcreate.MarkTransient(errors.New("database is locked (5) (SQLITE_BUSY)"))
+	lostCommit := store.MarkOutcomeUnknown(errors.New("driver: bad connection"))
+	busy := store.MarkTransient(errors.New("database is locked (5) (SQLITE_BUSY)"))
 	tests := []struct {
 		name       string
 		err        error
@@ -490,7 +491,7 @@ func TestWriteError(t *testing.T) {
 		// A store's own network timeout is not the client's slow body.
 		{"store network timeout", fmt.Errorf("store: %w", &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}), 500, CodeDatabaseError, nil, 0, msgDatabase},
 		{"outcome unknown", fmt.Errorf("taskcreate: %w", lostCommit), 500, CodeOutcomeUnknown, nil, 0, msgOutcomeUnknown},
-		{"outcome unknown, also cancelled", taskcreate.MarkOutcomeUnknown(fmt.Errorf("commit: %w", context.Canceled)), 500, CodeOutcomeUnknown, nil, 0, msgOutcomeUnknown},
+		{"outcome unknown, also cancelled", store.MarkOutcomeUnknown(fmt.Errorf("commit: %w", context.Canceled)), 500, CodeOutcomeUnknown, nil, 0, msgOutcomeUnknown},
 		{"outcome unknown, also past the deadline", fmt.Errorf("%w: %w", context.DeadlineExceeded, lostCommit), 500, CodeOutcomeUnknown, nil, 0, msgOutcomeUnknown},
 		{"cancelled", fmt.Errorf("taskcreate: %w", context.Canceled), 503, CodeRequestCancelled, nil, 0, msgCancelled},
 		{"cancelled while retrying a busy store", fmt.Errorf("taskcreate: %w: %w", context.Canceled, busy), 503, CodeRequestCancelled, nil, 0, msgCancelled},
@@ -528,10 +529,10 @@ func TestWriteError(t *testing.T) {
 // its body being read, and the slot comes back when the call returns.
 func TestHandlerMaxConcurrentCalls(t *testing.T) {
 	entered, release := make(chan struct{}), make(chan struct{})
-	blocking := storeFunc(func(_ context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
+	blocking := storeFunc(func(_ context.Context, b *store.Batch) (store.Outcome, error) {
 		entered <- struct{}{}
 		<-release
-		return taskcreate.Outcome{Unmatched: b.Len()}, nil
+		return store.Outcome{Unmatched: b.Len()}, nil
 	})
 	h, err := NewHandler(taskcreate.New(blocking), Options{Token: testToken, MaxConcurrentCalls: 1})
 	require.NoError(t, err)
@@ -576,8 +577,8 @@ func TestHandlerMaxConcurrentCalls(t *testing.T) {
 
 // A body that stops arriving is answered 408 and the connection is closed.
 func TestHandlerRequestTimeout(t *testing.T) {
-	store := &countingStore{TaskStore: unmatchedStore}
-	h, err := NewHandler(taskcreate.New(store), Options{Token: testToken})
+	ts := &countingStore{TaskStore: unmatchedStore}
+	h, err := NewHandler(taskcreate.New(ts), Options{Token: testToken})
 	require.NoError(t, err)
 	r := httptest.NewRequest(http.MethodPost, Path, &timeoutReader{text: seedBody[:40], err: os.ErrDeadlineExceeded})
 	r.Header.Set("Authorization", "Bearer "+testToken)
@@ -592,7 +593,7 @@ func TestHandlerRequestTimeout(t *testing.T) {
 	assert.False(t, resp.Success)
 	assert.Equal(t, CodeRequestTimeout, resp.ErrorCode)
 	assert.Empty(t, resp.FieldErrors)
-	assert.Zero(t, store.calls.Load())
+	assert.Zero(t, ts.calls.Load())
 }
 
 // The same through a real http.Server whose ReadTimeout ends a stalled body.
@@ -641,12 +642,12 @@ func TestWriteResult(t *testing.T) {
 // Each request is one log line with its outcome; the token never appears.
 func TestHandlerLogging(t *testing.T) {
 	var logs bytes.Buffer
-	store := newSeededStore(t)
-	failing := storeFunc(func(context.Context, *taskcreate.Batch) (taskcreate.Outcome, error) {
-		return taskcreate.Outcome{}, errors.New("disk I/O error")
+	ts := newSeededStore(t)
+	failing := storeFunc(func(context.Context, *store.Batch) (store.Outcome, error) {
+		return store.Outcome{}, errors.New("disk I/O error")
 	})
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
-	ok, err := NewHandler(taskcreate.New(store), Options{Token: testToken, Logger: logger})
+	ok, err := NewHandler(taskcreate.New(ts), Options{Token: testToken, Logger: logger})
 	require.NoError(t, err)
 	broken, err := NewHandler(taskcreate.New(failing), Options{Token: testToken, Logger: logger})
 	require.NoError(t, err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/store/sqlite"
 	"github.com/actionvector/tasks/taskcreate"
 )
@@ -36,53 +37,53 @@ type countingStore struct {
 	calls atomic.Int64
 }
 
-func (s *countingStore) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
+func (s *countingStore) MaterializeTasks(ctx context.Context, b *store.Batch) (store.Outcome, error) {
 	s.calls.Add(1)
 	return s.TaskStore.MaterializeTasks(ctx, b)
 }
 
 // storeFunc is a TaskStore made of a function, for failures.
-type storeFunc func(ctx context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error)
+type storeFunc func(ctx context.Context, b *store.Batch) (store.Outcome, error)
 
-func (f storeFunc) MaterializeTasks(ctx context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
+func (f storeFunc) MaterializeTasks(ctx context.Context, b *store.Batch) (store.Outcome, error) {
 	return f(ctx, b)
 }
 
 // SweepTasks fails: the stores made of a function serve CreateTasks only.
-func (f storeFunc) SweepTasks(context.Context, *taskcreate.Sweep) (int, error) {
+func (f storeFunc) SweepTasks(context.Context, *store.Sweep) (int, error) {
 	return 0, errors.New("storeFunc: no sweep")
 }
 
 // unmatchedStore answers every candidate as unmatched without a database.
-var unmatchedStore = storeFunc(func(_ context.Context, b *taskcreate.Batch) (taskcreate.Outcome, error) {
-	return taskcreate.Outcome{Unmatched: b.Len()}, nil
+var unmatchedStore = storeFunc(func(_ context.Context, b *store.Batch) (store.Outcome, error) {
+	return store.Outcome{Unmatched: b.Len()}, nil
 })
 
 // newSeededStore returns an in-memory SQLite store holding the action
 // vectors that make the seed request create exactly two tasks.
 func newSeededStore(t *testing.T) *countingStore {
 	t.Helper()
-	store, err := sqlite.Open(t.Context(), ":memory:")
+	ts, err := sqlite.Open(t.Context(), ":memory:")
 	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, store.Close()) })
+	t.Cleanup(func() { require.NoError(t, ts.Close()) })
 	qty1, qty2, conf1, conf2 := 24, 10, 0.91, 0.78
 	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
-	require.NoError(t, store.PutActionVectors(t.Context(), []taskcreate.ActionVector{
+	require.NoError(t, ts.PutActionVectors(t.Context(), []taskcreate.ActionVector{
 		{OrganizationID: seedOrg, VariantID: "variant-uuid-1", ShopID: "shop-uuid-1", SnapshotDate: day,
 			Domain: taskcreate.Restock, RecommendedQty: &qty1, Confidence: &conf1, Snapshot: json.RawMessage(`{"daysOfCover":1.5}`)},
 		{OrganizationID: seedOrg, VariantID: "variant-uuid-2", ShopID: "shop-uuid-2", SnapshotDate: day,
 			Domain: taskcreate.Restock, RecommendedQty: &qty2, Confidence: &conf2, Snapshot: json.RawMessage(`{"daysOfCover":3}`)},
 	}))
-	return &countingStore{TaskStore: store}
+	return &countingStore{TaskStore: ts}
 }
 
 // Another process holding SQLite's write lock past the busy timeout, through
 // every retry, is a 503 to come back later, not a 500.
 func TestSQLiteBusyIsServiceUnavailable(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tasks.db")
-	store, err := sqlite.Open(t.Context(), path, sqlite.WithBusyTimeout(20*time.Millisecond))
+	ts, err := sqlite.Open(t.Context(), path, sqlite.WithBusyTimeout(20*time.Millisecond))
 	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, store.Close()) })
+	t.Cleanup(func() { require.NoError(t, ts.Close()) })
 	other, err := sqlite.Open(t.Context(), path)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, other.Close()) })
@@ -93,7 +94,7 @@ func TestSQLiteBusyIsServiceUnavailable(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _, _ = conn.ExecContext(context.Background(), "ROLLBACK") })
 
-	h, err := NewHandler(taskcreate.New(store, taskcreate.WithRetry(3, time.Millisecond)), Options{Token: testToken})
+	h, err := NewHandler(taskcreate.New(ts, taskcreate.WithRetry(3, time.Millisecond)), Options{Token: testToken})
 	require.NoError(t, err)
 	r := httptest.NewRequest(http.MethodPost, Path, strings.NewReader(seedBody))
 	r.Header.Set("Authorization", "Bearer "+testToken)

@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -30,8 +31,8 @@ func TestHandlerAnnotatesTheRequestSpan(t *testing.T) {
 	defer tp.Shutdown(context.Background())
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
-	failing := storeFunc(func(context.Context, *taskcreate.Batch) (taskcreate.Outcome, error) {
-		return taskcreate.Outcome{}, errors.New("disk I/O error")
+	failing := storeFunc(func(context.Context, *store.Batch) (store.Outcome, error) {
+		return store.Outcome{}, errors.New("disk I/O error")
 	})
 	for _, c := range []struct {
 		store      taskcreate.TaskStore

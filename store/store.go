@@ -1,19 +1,19 @@
-package taskcreate
+package store
 
 import (
-	"cmp"
 	"context"
+	"fmt"
 	"iter"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
 )
 
-// TaskStore is the port CreateTasks runs on. An adapter implements it over a
-// database; storetest.Run checks that it follows the rules of this package.
+// TaskStore is the port taskcreate's Service runs on. An adapter implements
+// it over a database; storetest.Run checks that it follows the rules of
+// taskcreate's package documentation.
 type TaskStore interface {
-	// MaterializeTasks applies the rules of the package documentation to
+	// MaterializeTasks applies the rules of taskcreate's documentation to
 	// every candidate of b, in one transaction, and reports what happened
 	// to each. It writes nothing unless it returns a nil error, or an error
 	// marked with MarkOutcomeUnknown when the connection was lost during
@@ -176,13 +176,6 @@ func MarkRetired(listed, retired []CandidateResult) []CandidateResult {
 	return listed
 }
 
-// outcomeCounts are the counts of an Outcome, which can be compared.
-type outcomeCounts struct{ created, updated, suppressed, skipped, unmatched, retired int }
-
-func (o Outcome) counts() outcomeCounts {
-	return outcomeCounts{o.Created, o.Updated, o.Suppressed, o.Skipped, o.Unmatched, o.Retired}
-}
-
 // Total returns the number of candidates the outcome accounts for.
 func (o Outcome) Total() int { return o.Created + o.Updated + o.Suppressed + o.Skipped + o.Unmatched }
 
@@ -207,24 +200,67 @@ func (o Outcome) Add(p Outcome, offset int) Outcome {
 	return sum
 }
 
-// comparePairs orders pairs by (ShopID, VariantID), the key order of candidates.
-func comparePairs(a, b Pair) int {
-	if c := cmp.Compare(a.ShopID, b.ShopID); c != 0 {
-		return c
+// Settle is the rule that tells created from updated, for a store that
+// lists its candidates: r is a candidate as the store read it, an eligible
+// one as OutcomeUpdated with the id of its task (the one its upsert kept;
+// in a dry run, the open task it would refresh, or uuid.Nil). An eligible
+// candidate was created when its upsert kept the id proposed for it (a dry
+// run: when it has no open task), else updated. Any other candidate loses
+// the id: a task of a candidate that is not eligible is its own only when
+// retired, which MarkRetired says.
+func (b *Batch) Settle(r CandidateResult) CandidateResult {
+	switch {
+	case r.Outcome != OutcomeUpdated:
+		r.TaskID = uuid.Nil
+	case b.DryRun && r.TaskID == uuid.Nil, !b.DryRun && r.TaskID == b.ProposedIDs[r.Index]:
+		r.Outcome = OutcomeCreated
 	}
-	return cmp.Compare(a.VariantID, b.VariantID)
+	return r
 }
 
-// normalizeDomains returns the unique domains of ds in ascending order.
-func normalizeDomains(ds []Domain) []Domain {
-	out := slices.Clone(ds)
-	slices.Sort(out)
-	return slices.Compact(out)
+// Upserted is the same rule for a store that counts: o completed with what
+// the upsert of eligible candidates did, of which created kept the id
+// proposed for them (a dry run: had no open task). written is how many
+// tasks the upsert wrote (eligible, for a dry run); anything but one task
+// per eligible candidate is an error.
+func (o Outcome) Upserted(eligible, written, created int) (Outcome, error) {
+	if written != eligible || created < 0 || created > eligible {
+		return Outcome{}, fmt.Errorf("upsert wrote %d tasks (%d created) for %d eligible candidates", written, created, eligible)
+	}
+	o.Created, o.Updated = created, eligible-created
+	return o, nil
 }
 
-// normalizePairs returns the unique pairs of ps in key order.
-func normalizePairs(ps []Pair) []Pair {
-	out := slices.Clone(ps)
-	slices.SortFunc(out, comparePairs)
-	return slices.Compact(out)
+// Tally counts a list of the candidates of a batch of n candidates, one
+// entry at most for each: by outcome, those it leaves out as unmatched,
+// and those retired. It keeps o's Open and sets Candidates to listed. An
+// entry out of range or listed twice, or an outcome that is not one of
+// the five, is an error.
+func (o Outcome) Tally(listed []CandidateResult, n int) (Outcome, error) {
+	t := Outcome{Open: o.Open, Candidates: listed, Unmatched: n - len(listed)}
+	seen := make(map[int]bool, len(listed))
+	for _, c := range listed {
+		if c.Index < 0 || c.Index >= n || seen[c.Index] {
+			return Outcome{}, fmt.Errorf("candidate %d listed out of range or twice", c.Index)
+		}
+		seen[c.Index] = true
+		if c.Retired {
+			t.Retired++
+		}
+		switch c.Outcome {
+		case OutcomeCreated:
+			t.Created++
+		case OutcomeUpdated:
+			t.Updated++
+		case OutcomeSuppressed:
+			t.Suppressed++
+		case OutcomeSkipped:
+			t.Skipped++
+		case OutcomeUnmatched:
+			t.Unmatched++
+		default:
+			return Outcome{}, fmt.Errorf("candidate %d has outcome %q", c.Index, c.Outcome)
+		}
+	}
+	return t, nil
 }
