@@ -7,8 +7,10 @@
 //
 // # Packages
 //
-//   - taskcreate: the domain. Request, Result, validation, the rules, the
-//     Service with CreateTasks, and the TaskStore port. No SQL, no HTTP.
+//   - taskcreate: what a service calls. Request, Result, validation, the
+//     Service with CreateTasks and SweepRun. No SQL, no HTTP.
+//   - store: the contract between taskcreate and an adapter: the TaskStore
+//     port, the Batch it receives, the rules it must follow.
 //   - taskcreate/taskhttp: the net/http handler of the endpoint
 //     POST /api/data-platform/workflow-actions/task-create and its wire types.
 //   - store/sqlite: the adapter on SQLite (modernc.org/sqlite, pure Go),
@@ -16,9 +18,13 @@
 //   - store/postgres: the adapter on PostgreSQL (pgx/v5 through
 //     database/sql), one statement per call in a transaction, caller
 //     transactions.
-//   - storetest: the conformance suite every adapter runs.
-//   - examples/quickstart: a runnable program on an embedded database.
-//   - examples/server: the endpoint as a runnable server.
+//   - storetest: the conformance suite every adapter runs;
+//     storetest/benchfixture, the data set its benchmarks run on.
+//
+// The module github.com/actionvector/tasks/examples, in the examples
+// folder, holds runnable programs: quickstart on an embedded database,
+// server (the endpoint, with health checks and Prometheus metrics) and
+// bench; the go.work of the repository builds both modules together.
 //
 // # Use
 //
@@ -46,7 +52,7 @@
 // it had none, Updated (refreshed, and owned by this run) if it had one.
 // DONE and DISMISSED tasks are never touched. A call is atomic, idempotent,
 // safe to run concurrently, and confined to its organization. The package
-// documentation of taskcreate states each rule precisely.
+// documentation of store states each rule precisely.
 //
 // # Errors
 //

@@ -7,8 +7,8 @@
 // # Rules
 //
 // What every TaskStore must do, and storetest checks. A candidate is one
-// (pair, domain) of a Batch. For each
-// candidate, in one transaction for the whole call:
+// (pair, domain) of a Batch. For each candidate, in one transaction for the
+// whole call:
 //
 //  1. Snapshot: the store reads the action vector of the candidate at the
 //     latest snapshot date of the organization and domain (the greatest
@@ -60,8 +60,8 @@
 // An adapter implements TaskStore, two methods:
 //
 //   - MaterializeTasks takes the whole validated Batch of a CreateTasks call
-//     and applies the rules of taskcreate's package documentation to every
-//     candidate, in one transaction, and returns its Outcome.
+//     and applies the rules above to every candidate, in one transaction,
+//     and returns its Outcome.
 //   - SweepTasks takes a Sweep and dismisses the OPEN tasks a dead run
 //     leaves behind, in one transaction.
 //

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -108,6 +109,19 @@ func wantTasks(t *testing.T, what string, want, got []taskcreate.Task) {
 	t.Helper()
 	if msg := tasksDiff(want, got); msg != "" {
 		t.Fatalf("%s: task lists differ:\n%s", what, msg)
+	}
+}
+
+// wantKeys stops the test unless tasks are exactly one per key of keys
+// ("domain/shop/variant"), in that order.
+func wantKeys(t *testing.T, tasks []taskcreate.Task, keys ...string) {
+	t.Helper()
+	got := make([]string, len(tasks))
+	for i, task := range tasks {
+		got[i] = string(task.Domain) + "/" + task.ShopID + "/" + task.VariantID
+	}
+	if !slices.Equal(got, keys) {
+		t.Fatalf("task keys: want %q, got %q", keys, got)
 	}
 }
 

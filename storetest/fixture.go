@@ -25,6 +25,14 @@ const (
 // depend on the order a caller gives them in.
 var allDomains = []taskcreate.Domain{restock, markdown, rebalance}
 
+// Organizations of the cases. "ACME" differs from "acme" only in case: they
+// are two tenants all the same.
+const (
+	acme     = "acme"
+	acmeCase = "ACME"
+	globex   = "globex"
+)
+
 // suite is what every case receives: the adapter's store factory and features.
 type suite struct {
 	newStore func(t *testing.T) Store
@@ -48,6 +56,15 @@ func (s suite) fixture(t *testing.T) *fixture {
 		t.Fatal("newStore returned a nil Store")
 	}
 	return &fixture{t: t, ctx: t.Context(), store: st, clock: newStepClock(), ids: &idSequence{}}
+}
+
+// requireFeature skips the test unless provided: the adapter's test left
+// the Features field named field nil, so the suite cannot do what lacks says.
+func requireFeature(t *testing.T, provided bool, field, lacks string) {
+	t.Helper()
+	if !provided {
+		t.Skipf("Features.%s is nil: the adapter's test cannot %s", field, lacks)
+	}
 }
 
 // service returns a Service on the fixture's store whose clock reads at and
@@ -90,6 +107,18 @@ func (fx *fixture) list(f taskcreate.TaskFilter) []taskcreate.Task {
 func (fx *fixture) tasks(org string) []taskcreate.Task {
 	fx.t.Helper()
 	return fx.list(taskcreate.TaskFilter{OrganizationID: org})
+}
+
+// tasksOfRun returns the tasks of org that run owns.
+func (fx *fixture) tasksOfRun(org, run string) []taskcreate.Task {
+	fx.t.Helper()
+	return fx.list(taskcreate.TaskFilter{OrganizationID: org, WorkflowRunID: run})
+}
+
+// tasksIn returns the tasks of org in one of the statuses sts.
+func (fx *fixture) tasksIn(org string, sts ...taskcreate.Status) []taskcreate.Task {
+	fx.t.Helper()
+	return fx.list(taskcreate.TaskFilter{OrganizationID: org, Statuses: sts})
 }
 
 // setStatus moves a task to st and stops the test on error.

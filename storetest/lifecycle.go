@@ -265,7 +265,7 @@ func testSweepRacesCreate(t *testing.T, s suite) {
 		// longer the old run's to sweep.
 		wantEqual(t, fmt.Sprintf("round %d: tasks created", round), swept.Dismissed, created.Created)
 		wantEqual(t, fmt.Sprintf("round %d: tasks created and updated", round), keys, created.Created+created.Updated)
-		open := fx.list(taskcreate.TaskFilter{OrganizationID: acme, Statuses: []taskcreate.Status{taskcreate.StatusOpen, taskcreate.StatusInProgress}})
+		open := fx.tasksIn(acme, taskcreate.StatusOpen, taskcreate.StatusInProgress)
 		seen := map[taskKey]bool{}
 		for _, task := range open {
 			if seen[keyOf(task)] || task.WorkflowRunID != next {

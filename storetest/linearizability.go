@@ -117,13 +117,7 @@ func testLinearizability(t *testing.T, s suite) {
 	for c := range linearizabilityClients {
 		wg.Go(func() { r.client(c) })
 	}
-	finished := make(chan struct{})
-	go func() { wg.Wait(); close(finished) }()
-	select {
-	case <-finished:
-	case <-time.After(waitLimit + 10*time.Second):
-		t.Fatalf("%d clients of %d operations did not finish within %v: deadlock?", linearizabilityClients, linearizabilityOpsEach, waitLimit)
-	}
+	waitGroup(t, &wg, waitLimit+10*time.Second, fmt.Sprintf("%d clients of %d operations", linearizabilityClients, linearizabilityOpsEach))
 	took := time.Since(r.start)
 
 	// A call whose outcome is unknown may take effect at any time after

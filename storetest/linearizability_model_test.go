@@ -42,55 +42,38 @@ func TestLinearizabilityModel(t *testing.T) {
 	}
 	at := func(call, ret int64, s step) step { s.call, s.ret = call, ret; return s }
 	unknown := func(s step) step { s.unknown = true; return s }
+	// inTurn times steps one after the other, none overlapping the next.
+	inTurn := func(steps ...step) []step {
+		for i := range steps {
+			steps[i] = at(int64(2*i), int64(2*i+1), steps[i])
+		}
+		return steps
+	}
+	openBy := func(id uuid.UUID, run string) step { return read(keyTask{id, taskcreate.StatusOpen, run}) }
+	retiring := func(f fate, o taskcreate.OutcomeKind) step {
+		return create("run-b", f, true, b, candidateResult{outcome: o, taskID: a, retired: true})
+	}
+	aCreates := create("run-a", fateEligible, false, a, created(a))
+	bUpdates := create("run-b", fateEligible, false, b, updated(a))
+	aUnknown := unknown(create("run-a", fateEligible, false, a, candidateResult{}))
 
 	cases := []struct {
 		name  string
 		steps []step
 		want  porcupine.CheckResult
 	}{
-		{"created then updated", []step{
-			at(0, 1, create("run-a", fateEligible, false, a, created(a))),
-			at(2, 3, create("run-b", fateEligible, false, b, updated(a))),
-			at(4, 5, read(keyTask{a, taskcreate.StatusOpen, "run-b"})),
-		}, porcupine.Ok},
-		{"created beside an open task", []step{
-			at(0, 1, create("run-a", fateEligible, false, a, created(a))),
-			at(2, 3, create("run-b", fateEligible, false, b, created(b))),
-		}, porcupine.Illegal},
-		{"overlapping creates, either order", []step{
-			at(0, 3, create("run-b", fateEligible, false, b, updated(a))),
-			at(1, 2, create("run-a", fateEligible, false, a, created(a))),
-			at(4, 5, read(keyTask{a, taskcreate.StatusOpen, "run-b"})),
-		}, porcupine.Ok},
-		{"retired, then reopened", []step{
-			at(0, 1, create("run-a", fateEligible, false, a, created(a))),
-			at(2, 3, create("run-b", fateSuppressed, true, b, candidateResult{outcome: taskcreate.OutcomeSuppressed, taskID: a, retired: true})),
-			at(4, 5, setStatus(taskcreate.StatusOpen)),
-			at(6, 7, read(keyTask{a, taskcreate.StatusOpen, "run-b"})),
-		}, porcupine.Ok},
-		{"in progress is never retired", []step{
-			at(0, 1, create("run-a", fateEligible, false, a, created(a))),
-			at(2, 3, setStatus(taskcreate.StatusInProgress)),
-			at(4, 5, create("run-b", fateSkipped, true, b, candidateResult{outcome: taskcreate.OutcomeSkipped, taskID: a, retired: true})),
-		}, porcupine.Illegal},
-		{"a read missing a swept task's dismissal", []step{
-			at(0, 1, create("run-a", fateEligible, false, a, created(a))),
-			at(2, 3, step{in: keyInput{kind: opSweep, key: key, run: "run-a"}}),
-			at(4, 5, read(keyTask{a, taskcreate.StatusOpen, "run-a"})),
-		}, porcupine.Illegal},
-		{"an unknown create may show up later", []step{
-			unknown(at(0, 1, create("run-a", fateEligible, false, a, candidateResult{}))),
-			at(2, 3, read()),
-			at(4, 5, read(keyTask{a, taskcreate.StatusOpen, "run-a"})),
-		}, porcupine.Ok},
-		{"an unknown create may never happen", []step{
-			unknown(at(0, 1, create("run-a", fateEligible, false, a, candidateResult{}))),
-			at(2, 3, read()),
-		}, porcupine.Ok},
-		{"an unknown create makes no other id", []step{
-			unknown(at(0, 1, create("run-a", fateEligible, false, a, candidateResult{}))),
-			at(2, 3, read(keyTask{b, taskcreate.StatusOpen, "run-a"})),
-		}, porcupine.Illegal},
+		{"created then updated", inTurn(aCreates, bUpdates, openBy(a, "run-b")), porcupine.Ok},
+		{"created beside an open task", inTurn(aCreates, create("run-b", fateEligible, false, b, created(b))), porcupine.Illegal},
+		{"overlapping creates, either order", []step{at(0, 3, bUpdates), at(1, 2, aCreates), at(4, 5, openBy(a, "run-b"))}, porcupine.Ok},
+		{"retired, then reopened", inTurn(aCreates, retiring(fateSuppressed, taskcreate.OutcomeSuppressed),
+			setStatus(taskcreate.StatusOpen), openBy(a, "run-b")), porcupine.Ok},
+		{"in progress is never retired", inTurn(aCreates, setStatus(taskcreate.StatusInProgress),
+			retiring(fateSkipped, taskcreate.OutcomeSkipped)), porcupine.Illegal},
+		{"a read missing a swept task's dismissal", inTurn(aCreates, step{in: keyInput{kind: opSweep, key: key, run: "run-a"}},
+			openBy(a, "run-a")), porcupine.Illegal},
+		{"an unknown create may show up later", inTurn(aUnknown, read(), openBy(a, "run-a")), porcupine.Ok},
+		{"an unknown create may never happen", inTurn(aUnknown, read()), porcupine.Ok},
+		{"an unknown create makes no other id", inTurn(aUnknown, openBy(b, "run-a")), porcupine.Illegal},
 	}
 	for _, c := range cases {
 		var history []porcupine.Operation

@@ -146,11 +146,19 @@ func testListRejectsInvalidFilter(t *testing.T, s suite) {
 	}
 }
 
-func testSetStatusChangesOnlyStatus(t *testing.T, s suite) {
-	fx := s.fixture(t)
+// withOneTask returns a fixture whose store holds acme's restock row of
+// s1/v1 and the one OPEN task made from it by req, a call of run-1.
+func (s suite) withOneTask(t *testing.T) (fx *fixture, req taskcreate.Request, task taskcreate.Task) {
+	t.Helper()
+	fx = s.fixture(t)
 	fx.put(vector(acme, restock, "s1", "v1", day(1)))
-	fx.create(request(acme, "run-1", 0, []taskcreate.Domain{restock}, position("s1", "v1")))
-	want := fx.onlyTask(acme, restock, "s1", "v1", taskcreate.StatusOpen)
+	req = request(acme, "run-1", 0, []taskcreate.Domain{restock}, position("s1", "v1"))
+	fx.create(req)
+	return fx, req, fx.onlyTask(acme, restock, "s1", "v1", taskcreate.StatusOpen)
+}
+
+func testSetStatusChangesOnlyStatus(t *testing.T, s suite) {
+	fx, _, want := s.withOneTask(t)
 	for _, st := range []taskcreate.Status{taskcreate.StatusInProgress, taskcreate.StatusInProgress, taskcreate.StatusDone,
 		taskcreate.StatusDismissed, taskcreate.StatusOpen, taskcreate.StatusDone, taskcreate.StatusInProgress} {
 		fx.setStatus(acme, want.ID, st)
@@ -166,9 +174,7 @@ func testSetStatusChangesOnlyStatus(t *testing.T, s suite) {
 }
 
 func testSetStatusOfUnknownTask(t *testing.T, s suite) {
-	fx := s.fixture(t)
-	fx.put(vector(acme, restock, "s1", "v1", day(1)))
-	fx.create(request(acme, "run-1", 0, []taskcreate.Domain{restock}, position("s1", "v1")))
+	fx, _, _ := s.withOneTask(t)
 	before := fx.tasks(acme)
 	for _, id := range []uuid.UUID{sequenceID(77), uuid.Nil} {
 		err := fx.store.SetTaskStatus(fx.ctx, acme, id, taskcreate.StatusDone)
@@ -178,23 +184,17 @@ func testSetStatusOfUnknownTask(t *testing.T, s suite) {
 }
 
 func testSetStatusOfOtherOrganizationsTask(t *testing.T, s suite) {
-	fx := s.fixture(t)
-	fx.put(vector(acme, restock, "s1", "v1", day(1)))
-	fx.create(request(acme, "run-1", 0, []taskcreate.Domain{restock}, position("s1", "v1")))
+	fx, _, task := s.withOneTask(t)
 	before := fx.tasks(acme)
 	for _, org := range []string{globex, acmeCase} {
-		err := fx.store.SetTaskStatus(fx.ctx, org, before[0].ID, taskcreate.StatusDone)
+		err := fx.store.SetTaskStatus(fx.ctx, org, task.ID, taskcreate.StatusDone)
 		wantErrorIs(t, err, taskcreate.ErrTaskNotFound, "SetTaskStatus by "+org+" of a task of acme")
 	}
 	wantTasks(t, "tasks of acme after other organizations tried to change them", before, fx.tasks(acme))
 }
 
 func testReopenWhileAnotherTaskIsOpen(t *testing.T, s suite) {
-	fx := s.fixture(t)
-	fx.put(vector(acme, restock, "s1", "v1", day(1)))
-	req := request(acme, "run-1", 0, []taskcreate.Domain{restock}, position("s1", "v1"))
-	fx.create(req)
-	done := fx.onlyTask(acme, restock, "s1", "v1", taskcreate.StatusOpen)
+	fx, req, done := s.withOneTask(t)
 	fx.setStatus(acme, done.ID, taskcreate.StatusDone)
 	fx.create(req)
 	open := fx.onlyTask(acme, restock, "s1", "v1", taskcreate.StatusOpen)
@@ -215,16 +215,13 @@ func testReopenWhileAnotherTaskIsOpen(t *testing.T, s suite) {
 }
 
 func testSetStatusRejectsInvalidInput(t *testing.T, s suite) {
-	fx := s.fixture(t)
-	fx.put(vector(acme, restock, "s1", "v1", day(1)))
-	fx.create(request(acme, "run-1", 0, []taskcreate.Domain{restock}, position("s1", "v1")))
+	fx, _, task := s.withOneTask(t)
 	before := fx.tasks(acme)
-	id := before[0].ID
 	for _, c := range []struct {
 		org string
 		st  taskcreate.Status
 	}{{"", taskcreate.StatusDone}, {" ", taskcreate.StatusDone}, {acme, "CLOSED"}, {acme, ""}, {acme, "done"}} {
-		err := fx.store.SetTaskStatus(fx.ctx, c.org, id, c.st)
+		err := fx.store.SetTaskStatus(fx.ctx, c.org, task.ID, c.st)
 		wantErrorIs(t, err, taskcreate.ErrInvalidRequest, fmt.Sprintf("SetTaskStatus(%q, %q)", c.org, c.st))
 	}
 	wantTasks(t, "tasks after invalid SetTaskStatus calls", before, fx.tasks(acme))
@@ -237,11 +234,8 @@ func testPutUpsertsOnPrimaryKey(t *testing.T, s suite) {
 	sameDay := time.Date(day(1).Year(), day(1).Month(), day(1).Day(), 22, 0, 0, 0, time.FixedZone("UTC-9", -9*3600))
 	replacement := vector(acme, restock, "s1", "v1", sameDay, qty(9), noDiscount, noConfidence, snapshot(`{"version": 2}`))
 	fx.put(replacement)
-	res, at := fx.create(request(acme, "run-1", 0.95, []taskcreate.Domain{restock}, position("s1", "v1")))
-	wantResult(t, "CreateTasks", res, "run-1", store.Outcome{Created: 1})
-	wantTasks(t, "task made from the replaced row", []taskcreate.Task{
-		taskFrom(replacement, sequenceID(0), "run-1", taskcreate.PriorityMedium, at),
-	}, fx.tasks(acme))
+	fx.wantCreated("CreateTasks from the replaced row", request(acme, "run-1", 0.95, []taskcreate.Domain{restock}, position("s1", "v1")),
+		store.Outcome{Created: 1}, made{replacement, 0})
 }
 
 func testPutSamePrimaryKeyTwiceInOneCall(t *testing.T, s suite) {
@@ -250,12 +244,9 @@ func testPutSamePrimaryKeyTwiceInOneCall(t *testing.T, s suite) {
 	other := vector(acme, restock, "s1", "v2", day(1), qty(6))
 	last := vector(acme, restock, "s1", "v1", day(1), qty(7), snapshot(`{"version": 2}`))
 	fx.put(first, other, last) // one call: the later row wins
-	res, at := fx.create(request(acme, "run-1", 0, []taskcreate.Domain{restock}, position("s1", "v1"), position("s1", "v2")))
-	wantResult(t, "CreateTasks", res, "run-1", store.Outcome{Created: 2})
-	wantTasks(t, "tasks made from the last row of each key", []taskcreate.Task{
-		taskFrom(last, sequenceID(0), "run-1", taskcreate.PriorityMedium, at),
-		taskFrom(other, sequenceID(1), "run-1", taskcreate.PriorityMedium, at),
-	}, fx.tasks(acme))
+	fx.wantCreated("CreateTasks from the last row of each key",
+		request(acme, "run-1", 0, []taskcreate.Domain{restock}, position("s1", "v1"), position("s1", "v2")),
+		store.Outcome{Created: 2}, made{last, 0}, made{other, 1})
 }
 
 func testPutRejectsInvalidRows(t *testing.T, s suite) {

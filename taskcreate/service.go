@@ -16,19 +16,12 @@ import (
 	"github.com/actionvector/tasks/store"
 )
 
-// DefaultMaxPerimeter is the largest perimeter a Service accepts unless
-// configured otherwise with WithMaxPerimeter.
-const DefaultMaxPerimeter = 1_000_000
-
-// DefaultRetireBudget is the fraction of its candidates' OPEN tasks a
-// RetireStale call may retire unless configured otherwise with
-// WithRetireBudget: enough for a day's churn, and far below what a
-// half-loaded snapshot would retire.
-const DefaultRetireBudget = 0.5
-
-// DefaultMaxOutcomes is the most candidates a request that asks for
-// ReturnOutcomes may have, unless configured otherwise with WithMaxOutcomes.
-const DefaultMaxOutcomes = 100_000
+// The defaults of the options of the same names.
+const (
+	DefaultMaxPerimeter = 1_000_000 // pairs of a request (WithMaxPerimeter)
+	DefaultMaxOutcomes  = 100_000   // candidates of a ReturnOutcomes request (WithMaxOutcomes)
+	DefaultRetireBudget = 0.5       // a day's churn, far below what a half-loaded snapshot retires (WithRetireBudget)
+)
 
 // Service creates tasks on a TaskStore. It is safe for concurrent use.
 type Service struct {
@@ -69,15 +62,13 @@ func WithDefaultPriority(p Priority) Option { return func(s *Service) { s.priori
 func WithMaxPerimeter(n int) Option { return func(s *Service) { s.maxPerimeter = n } }
 
 // WithMaxOutcomes sets the most candidates (unique pairs times unique
-// domains) a request that asks for ReturnOutcomes may have (default
-// DefaultMaxOutcomes): the list is held in memory and sent whole.
+// domains) a request that asks for ReturnOutcomes may have.
 func WithMaxOutcomes(n int) Option { return func(s *Service) { s.maxOutcomes = n } }
 
 // WithRetireBudget sets the fraction of its candidates' OPEN tasks a
-// RetireStale call may retire (default DefaultRetireBudget): a call that
-// would retire more than fraction x open, and more than
-// RetireGuardMinimum, writes nothing and returns a *RetireBudgetError. 1
-// turns the guard off; Request.MaxRetireFraction replaces it for one call.
+// RetireStale call may retire beyond RetireGuardMinimum; a call that would
+// retire more writes nothing and returns a *RetireBudgetError. 1 turns the
+// guard off.
 func WithRetireBudget(fraction float64) Option { return func(s *Service) { s.retireBudget = fraction } }
 
 // WithRetry sets how often a call is attempted when the store reports a
@@ -88,10 +79,7 @@ func WithRetry(attempts int, backoff time.Duration) Option {
 }
 
 // New returns a Service that creates tasks on store. It panics if store is
-// nil or an option is out of range (a priority that is not valid, a maximum
-// perimeter or a number of attempts below 1, a negative backoff, a
-// retirement budget outside [0, 1]): those are
-// programming errors, not run-time conditions.
+// nil or an option is out of range: a programming error.
 func New(store TaskStore, opts ...Option) *Service {
 	s := &Service{
 		store:        store,
@@ -134,15 +122,9 @@ func (s *Service) Limits() Limits {
 }
 
 // CreateTasks validates req, then creates or refreshes the tasks of its
-// perimeter in one transaction, following the rules of the package
-// documentation; with req.DryRun it only says what it would do.
-//
-// An invalid request returns a *ValidationError (errors.Is(err,
-// ErrInvalidRequest)) and touches nothing. A cancelled or expired ctx
-// returns an error matching ctx.Err() with errors.Is. On any error nothing
-// was written, except one matching ErrOutcomeUnknown: the connection was
-// lost while committing, and the call cannot know. A call whose work
-// committed returns its Result even if ctx ended meanwhile.
+// perimeter in one transaction. On any error nothing was written, except
+// one matching ErrOutcomeUnknown; a call whose work committed returns its
+// Result even if ctx ended meanwhile.
 func (s *Service) CreateTasks(ctx context.Context, req Request) (res Result, err error) {
 	ctx, c := s.tel.start(ctx, "CreateTasks", "create", req.OrganizationID, req.WorkflowRunID, req.DryRun)
 	attempts := 0
@@ -239,12 +221,10 @@ func outcomesOf(b *store.Batch, listed []store.CandidateResult) []CandidateOutco
 	return outcomes
 }
 
-// SweepRun dismisses every OPEN task of the organization still owned by the
-// run (no later run refreshed it), stamping updated_at, in one transaction:
-// for the cron job that declares a run dead, so that it leaves no task only
-// it vouches for. IN_PROGRESS, DONE and DISMISSED tasks and other
-// organizations' tasks are untouched; a second sweep dismisses nothing.
-// With req.DryRun it only counts them. Errors are those of CreateTasks.
+// SweepRun dismisses, in one transaction, every OPEN task of the
+// organization still owned by the run (no later run refreshed it): for the
+// cron job that declares a run dead. Other tasks are untouched, and a
+// second sweep dismisses nothing. Errors are those of CreateTasks.
 func (s *Service) SweepRun(ctx context.Context, req SweepRequest) (res SweepResult, err error) {
 	ctx, c := s.tel.start(ctx, "SweepRun", "sweep", req.OrganizationID, req.WorkflowRunID, req.DryRun)
 	attempts := 0

@@ -8,11 +8,19 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
@@ -164,14 +172,21 @@ func TestEmptyPerimeterSkipsTheStore(t *testing.T) {
 	assert.Zero(t, ts.calls.Load())
 }
 
+// The retries run in a synctest bubble, where the backoffs take no real
+// time and can be measured exactly: from 1ms, doubling, with full jitter,
+// two backoffs wait at most 1ms + 2ms.
 func TestCreateTasksRetriesTransientErrors(t *testing.T) {
-	busy := errors.New("database is locked")
-	ts := &fakeStore{errs: []error{store.MarkTransient(busy), store.MarkTransient(busy)}}
-	res, err := taskcreate.New(ts, taskcreate.WithRetry(3, time.Millisecond)).CreateTasks(t.Context(), validRequest())
-	require.NoError(t, err)
-	assert.Equal(t, 1, res.Unmatched)
-	assert.EqualValues(t, 3, ts.calls.Load())
-	assert.Same(t, ts.batches[0], ts.batches[2], "a retry re-sends the same batch")
+	synctest.Test(t, func(t *testing.T) {
+		busy := errors.New("database is locked")
+		ts := &fakeStore{errs: []error{store.MarkTransient(busy), store.MarkTransient(busy)}}
+		start := time.Now()
+		res, err := taskcreate.New(ts, taskcreate.WithRetry(3, time.Millisecond)).CreateTasks(t.Context(), validRequest())
+		require.NoError(t, err)
+		assert.LessOrEqual(t, time.Since(start), 3*time.Millisecond, "waited past the backoffs")
+		assert.Equal(t, 1, res.Unmatched)
+		assert.EqualValues(t, 3, ts.calls.Load())
+		assert.Same(t, ts.batches[0], ts.batches[2], "a retry re-sends the same batch")
+	})
 }
 
 func TestCreateTasksGivesUpAfterTheLastAttempt(t *testing.T) {
@@ -193,14 +208,20 @@ func TestCreateTasksDoesNotRetryOtherErrors(t *testing.T) {
 	assert.EqualValues(t, 1, ts.calls.Load())
 }
 
+// The deadline cuts a backoff short: in a synctest bubble, the call
+// returns when the context ends, not an hour later.
 func TestCreateTasksStopsRetryingWhenTheContextEnds(t *testing.T) {
-	busy := store.MarkTransient(errors.New("database is locked"))
-	ts := &fakeStore{errs: []error{busy, busy, busy}}
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
-	defer cancel()
-	_, err := taskcreate.New(ts, taskcreate.WithRetry(10, time.Hour)).CreateTasks(ctx, validRequest())
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.EqualValues(t, 1, ts.calls.Load())
+	synctest.Test(t, func(t *testing.T) {
+		busy := store.MarkTransient(errors.New("database is locked"))
+		ts := &fakeStore{errs: []error{busy, busy, busy}}
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := taskcreate.New(ts, taskcreate.WithRetry(10, time.Hour)).CreateTasks(ctx, validRequest())
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.LessOrEqual(t, time.Since(start), 20*time.Millisecond, "the backoff outlived the deadline")
+		assert.EqualValues(t, 1, ts.calls.Load())
+	})
 }
 
 func TestCreateTasksReportsTheContextErrorOverTheDriverError(t *testing.T) {
@@ -415,4 +436,156 @@ func TestMarkRetired(t *testing.T) {
 		{Index: 2, Outcome: taskcreate.OutcomeUpdated, TaskID: listed[1].TaskID},
 		{Index: 5, Outcome: taskcreate.OutcomeUnmatched, TaskID: retired[1].TaskID, Retired: true},
 	}, store.MarkRetired(listed, retired))
+}
+
+// The telemetry of the calls: their spans and metrics.
+
+// recorder collects the spans and metrics of a Service.
+type recorder struct {
+	spans  *tracetest.SpanRecorder
+	reader *sdkmetric.ManualReader
+	tp     *sdktrace.TracerProvider
+	mp     *sdkmetric.MeterProvider
+}
+
+func newRecorder(t *testing.T) *recorder {
+	r := &recorder{spans: tracetest.NewSpanRecorder(), reader: sdkmetric.NewManualReader()}
+	r.tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(r.spans))
+	r.mp = sdkmetric.NewMeterProvider(sdkmetric.WithReader(r.reader))
+	t.Cleanup(func() {
+		_ = r.tp.Shutdown(context.Background())
+		_ = r.mp.Shutdown(context.Background())
+	})
+	return r
+}
+
+func (r *recorder) options() []taskcreate.Option {
+	return []taskcreate.Option{taskcreate.WithTracerProvider(r.tp), taskcreate.WithMeterProvider(r.mp),
+		taskcreate.WithRetry(3, time.Millisecond)}
+}
+
+// span returns the one ended span named name.
+func (r *recorder) span(t *testing.T, name string) sdktrace.ReadOnlySpan {
+	t.Helper()
+	var found []sdktrace.ReadOnlySpan
+	for _, s := range r.spans.Ended() {
+		if s.Name() == name {
+			found = append(found, s)
+		}
+	}
+	require.Len(t, found, 1, "spans named %s", name)
+	return found[0]
+}
+
+func attrs(kvs []attribute.KeyValue) map[string]any {
+	m := map[string]any{}
+	for _, kv := range kvs {
+		m[string(kv.Key)] = kv.Value.AsInterface()
+	}
+	return m
+}
+
+// metrics returns, by instrument name, the points recorded: for counters
+// the sum of each attribute set, for histograms their count.
+func (r *recorder) metrics(t *testing.T) map[string]map[string]int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, r.reader.Collect(context.Background(), &rm))
+	out := map[string]map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			points := map[string]int64{}
+			switch data := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				for _, p := range data.DataPoints {
+					points[p.Attributes.Encoded(attribute.DefaultEncoder())] += p.Value
+				}
+			case metricdata.Histogram[float64]:
+				for _, p := range data.DataPoints {
+					points[p.Attributes.Encoded(attribute.DefaultEncoder())] += int64(p.Count)
+				}
+			}
+			out[m.Name] = points
+		}
+	}
+	return out
+}
+
+func TestTelemetryOfASuccessfulCall(t *testing.T) {
+	r := newRecorder(t)
+	ts := &fakeStore{outcome: func(b *store.Batch) store.Outcome {
+		return store.Outcome{Created: 1, Suppressed: 1, Unmatched: b.Len() - 2}
+	}}
+	req := validRequest()
+	req.Perimeter = append(req.Perimeter, taskcreate.Pair{VariantID: "v9", ShopID: "s9"})
+	_, err := taskcreate.New(ts, r.options()...).CreateTasks(t.Context(), req)
+	require.NoError(t, err)
+
+	span := r.span(t, "CreateTasks")
+	assert.Equal(t, trace.SpanKindInternal, span.SpanKind())
+	assert.Equal(t, codes.Unset, span.Status().Code)
+	got := attrs(span.Attributes())
+	for k, v := range map[string]any{
+		"actionvector.organization.id": req.OrganizationID, "actionvector.workflow_run.id": req.WorkflowRunID,
+		"actionvector.operation": "create", "actionvector.dry_run": false, "actionvector.candidates": int64(2),
+		"actionvector.attempts": int64(1), "actionvector.tasks.created": int64(1), "actionvector.tasks.suppressed": int64(1),
+		"actionvector.tasks.updated": int64(0), "actionvector.tasks.unmatched": int64(0), "actionvector.tasks.retired": int64(0),
+	} {
+		assert.Equal(t, v, got[k], "span attribute %s", k)
+	}
+	assert.NotContains(t, got, "error.type")
+
+	m := r.metrics(t)
+	assert.Equal(t, map[string]int64{"actionvector.dry_run=false,actionvector.operation=create,actionvector.result=success": 1},
+		m["actionvector.tasks.call.duration"])
+	assert.Equal(t, map[string]int64{
+		"actionvector.dry_run=false,actionvector.outcome=created":    1,
+		"actionvector.dry_run=false,actionvector.outcome=suppressed": 1,
+	}, m["actionvector.tasks.candidates"])
+	assert.Empty(t, m["actionvector.tasks.retries"])
+}
+
+func TestTelemetryOfAnInvalidRequest(t *testing.T) {
+	r := newRecorder(t)
+	ts := &fakeStore{}
+	req := validRequest()
+	req.WorkflowRunID = " "
+	_, err := taskcreate.New(ts, r.options()...).CreateTasks(t.Context(), req)
+	require.ErrorIs(t, err, taskcreate.ErrInvalidRequest)
+
+	span := r.span(t, "CreateTasks")
+	assert.Equal(t, codes.Error, span.Status().Code)
+	got := attrs(span.Attributes())
+	assert.Equal(t, "MISSING_REQUIRED_FIELD", got["actionvector.error_code"])
+	assert.Equal(t, "MISSING_REQUIRED_FIELD", got["error.type"])
+	assert.Equal(t, int64(0), got["actionvector.attempts"])
+	assert.NotContains(t, got, "actionvector.tasks.created", "no counts for a call that failed")
+	assert.Equal(t, map[string]int64{
+		"actionvector.dry_run=false,actionvector.operation=create,actionvector.result=MISSING_REQUIRED_FIELD,error.type=MISSING_REQUIRED_FIELD": 1,
+	}, r.metrics(t)["actionvector.tasks.call.duration"])
+}
+
+func TestTelemetryOfAStoreErrorAndARetry(t *testing.T) {
+	r := newRecorder(t)
+	ts := &fakeStore{errs: []error{store.MarkTransient(errors.New("busy")), errors.New("disk full")}}
+	svc := taskcreate.New(ts, r.options()...)
+	_, err := svc.CreateTasks(t.Context(), validRequest())
+	require.Error(t, err)
+	span := r.span(t, "CreateTasks")
+	got := attrs(span.Attributes())
+	assert.Equal(t, "STORE_ERROR", got["error.type"])
+	assert.NotContains(t, got, "actionvector.error_code", "the code of an invalid request only")
+	assert.Equal(t, int64(2), got["actionvector.attempts"])
+	assert.Equal(t, codes.Error, span.Status().Code)
+	m := r.metrics(t)
+	assert.Equal(t, map[string]int64{"actionvector.operation=create": 1}, m["actionvector.tasks.retries"])
+	assert.Equal(t, map[string]int64{
+		"actionvector.dry_run=false,actionvector.operation=create,actionvector.result=STORE_ERROR,error.type=STORE_ERROR": 1,
+	}, m["actionvector.tasks.call.duration"])
+
+	_, err = svc.SweepRun(t.Context(), taskcreate.SweepRequest{OrganizationID: "org", WorkflowRunID: "run", DryRun: true})
+	require.NoError(t, err)
+	sweep := attrs(r.span(t, "SweepRun").Attributes())
+	assert.Equal(t, "sweep", sweep["actionvector.operation"])
+	assert.Equal(t, int64(7), sweep["actionvector.tasks.dismissed"])
 }

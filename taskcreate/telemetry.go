@@ -13,8 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// InstrumentationName names the tracer and the meter of this package, and
-// the scope of what they record.
+// InstrumentationName names the tracer and the meter of this package.
 const InstrumentationName = "github.com/actionvector/tasks/taskcreate"
 
 // The attributes this package records. None holds an identifier of the
@@ -34,15 +33,13 @@ const (
 	attrCountPrefix    = "actionvector.tasks."                         // spans: one count per outcome, and dismissed
 )
 
-// WithTracerProvider sets where the spans of CreateTasks and SweepRun go
-// (default: the global provider, otel.GetTracerProvider). Stores take
-// their statements' spans from the same provider, through the context.
+// WithTracerProvider sets where the spans of CreateTasks and SweepRun go;
+// the stores' statement spans follow, through the context.
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(s *Service) { s.tracerProvider = tp }
 }
 
-// WithMeterProvider sets where the metrics of CreateTasks and SweepRun go
-// (default: the global provider, otel.GetMeterProvider).
+// WithMeterProvider sets where the metrics of CreateTasks and SweepRun go.
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return func(s *Service) { s.meterProvider = mp }
 }
@@ -149,12 +146,10 @@ func (t telemetry) end(ctx context.Context, c *call, attempts int, counts map[st
 	c.span.End()
 }
 
-// ErrorType names the kind of err, as the error.type attribute of spans
-// and metrics says it: the code of an invalid request
-// (MISSING_REQUIRED_FIELD or VALIDATION_ERROR), OUTCOME_UNKNOWN,
-// RETIRE_BUDGET_EXCEEDED,
-// REQUEST_CANCELLED, TIMEOUT, STORE_BUSY for a transient error that
-// outlasted every retry, and STORE_ERROR for any other.
+// ErrorType names the kind of err as the error.type attribute says it: the
+// code of an invalid request, OUTCOME_UNKNOWN, RETIRE_BUDGET_EXCEEDED,
+// REQUEST_CANCELLED, TIMEOUT, STORE_BUSY (a transient error that outlasted
+// every retry) or STORE_ERROR.
 func ErrorType(err error) string {
 	var invalid *ValidationError
 	switch {

@@ -8,34 +8,32 @@ import (
 	"github.com/actionvector/tasks/store"
 )
 
-// The types a call is made of. They are defined in package store, the
-// adapters' contract, and named here for callers: taskcreate.Domain and
-// store.Domain are one type.
-type (
-	// Domain is the kind of recommendation an action vector carries:
-	// Restock, Rebalance or Markdown.
-	Domain = store.Domain
-	// Status is the lifecycle state of a task: StatusOpen,
-	// StatusInProgress, StatusDone or StatusDismissed.
-	Status = store.Status
-	// Priority is the urgency given to a new task.
-	Priority = store.Priority
-	// Pair is one position of a perimeter: a variant in a shop.
-	Pair = store.Pair
-	// ActionVector is one daily recommendation of the data platform for a
-	// position (organization, variant, shop) in a domain.
-	ActionVector = store.ActionVector
-	// Task is one ACTION_VECTOR task for a person to act on.
-	Task = store.Task
-	// TaskFilter selects tasks of one organization for a store's ListTasks.
-	TaskFilter = store.TaskFilter
-	// OutcomeKind is what a call did with a candidate: the count of
-	// Result it adds to.
-	OutcomeKind = store.OutcomeKind
-	// TaskStore is the port a Service runs on; store documents what an
-	// adapter must do, and store/sqlite and store/postgres implement it.
-	TaskStore = store.TaskStore
-)
+// Domain is the kind of recommendation: Restock, Rebalance or Markdown.
+type Domain = store.Domain
+
+// Status is the lifecycle state of a task.
+type Status = store.Status
+
+// Priority is the urgency given to a new task.
+type Priority = store.Priority
+
+// Pair is one position of a perimeter: a variant in a shop.
+type Pair = store.Pair
+
+// ActionVector is one daily recommendation for a position in a domain.
+type ActionVector = store.ActionVector
+
+// Task is one ACTION_VECTOR task for a person to act on.
+type Task = store.Task
+
+// TaskFilter selects the tasks a store's ListTasks returns.
+type TaskFilter = store.TaskFilter
+
+// OutcomeKind is what a call did with a candidate.
+type OutcomeKind = store.OutcomeKind
+
+// TaskStore is the port a Service runs on; package store documents it.
+type TaskStore = store.TaskStore
 
 // The three action-vector domains.
 const (
@@ -44,8 +42,7 @@ const (
 	Markdown  = store.Markdown  // discount by RecommendedDiscountPct percent
 )
 
-// Task statuses. OPEN and IN_PROGRESS tasks are open: CreateTasks refreshes
-// them. DONE and DISMISSED tasks are history: CreateTasks never touches them.
+// Task statuses: OPEN and IN_PROGRESS are open, DONE and DISMISSED history.
 const (
 	StatusOpen       = store.StatusOpen
 	StatusInProgress = store.StatusInProgress
@@ -80,8 +77,10 @@ const (
 	SuccessCodeTasksSwept     = "WORKFLOW_TASKS_SWEPT"     // SweepRun dismissed the run's tasks
 )
 
-// Request asks for the tasks of one workflow run. See the package
-// documentation for the rules each field must follow.
+// Request asks for the tasks of one workflow run. Identifiers are required,
+// at most MaxIDBytes of UTF-8 without control characters; Domains holds at
+// least one domain; MinConfidence is in [0, 1], 0 filtering nothing;
+// duplicate pairs and domains are collapsed.
 type Request struct {
 	OrganizationID string
 	WorkflowRunID  string
@@ -89,28 +88,19 @@ type Request struct {
 	MinConfidence  float64
 	Perimeter      []Pair
 
-	// DryRun classifies and counts exactly as the call would, and writes
-	// nothing: the Result says what the call would do, with
+	// DryRun counts as the call would, writes nothing and answers
 	// SuccessCodeTasksPreviewed.
 	DryRun bool
-	// ReturnOutcomes fills Result.Outcomes: every candidate, in key order,
-	// with what the call did with it. At most WithMaxOutcomes candidates
-	// (DefaultMaxOutcomes) may ask for it.
+	// ReturnOutcomes fills Result.Outcomes, for at most WithMaxOutcomes
+	// candidates.
 	ReturnOutcomes bool
-	// RetireStale dismisses the OPEN task of every candidate that is no
-	// longer recommended (unmatched, suppressed or skipped), and counts it
-	// in Result.Retired. IN_PROGRESS tasks are never retired. A call that
-	// would retire more than its budget allows (WithRetireBudget) writes
-	// nothing and returns a *RetireBudgetError.
+	// RetireStale dismisses the OPEN task of every candidate no longer
+	// recommended (unmatched, suppressed or skipped), within the budget.
 	RetireStale bool
-	// MaxRetireFraction, when set, replaces the service's retirement budget
-	// for this call: a run that knows most of its recommendations ended.
-	// It must be in [0, 1].
+	// MaxRetireFraction, in [0, 1], replaces the budget for this call.
 	MaxRetireFraction *float64
-	// SnapshotDate, when set, is the snapshot every domain is read at,
-	// instead of each domain's latest: a replay, or a run that knows which
-	// snapshot triggered it. It must be a calendar date, midnight UTC. A
-	// date without rows leaves every candidate of the domain unmatched.
+	// SnapshotDate, a midnight UTC, is read in every domain instead of
+	// each domain's latest snapshot.
 	SnapshotDate time.Time
 }
 
@@ -126,13 +116,8 @@ type Result struct {
 	Skipped       int
 	Unmatched     int
 
-	// Retired counts the OPEN tasks a RetireStale call dismissed (or a dry
-	// run would): each belongs to a suppressed, skipped or unmatched
-	// candidate, so Retired <= Suppressed + Skipped + Unmatched.
-	Retired int
-	// Outcomes lists every candidate in key order (domain, shop, variant)
-	// when the request asked for it, and is nil otherwise.
-	Outcomes []CandidateOutcome
+	Retired  int                // OPEN tasks RetireStale dismissed (or a dry run would)
+	Outcomes []CandidateOutcome // every candidate in key order, if the request asked
 }
 
 // CandidateOutcome is what a call did with one candidate.
@@ -141,11 +126,8 @@ type CandidateOutcome struct {
 	ShopID    string
 	VariantID string
 	Outcome   OutcomeKind
-	// TaskID is the task the call created, updated or retired; uuid.Nil
-	// when there is none, and for the task a dry run would create.
-	TaskID uuid.UUID
-	// Retired says the candidate's OPEN task was dismissed (RetireStale).
-	Retired bool
+	TaskID    uuid.UUID // created, updated or retired; uuid.Nil if none, or not yet created
+	Retired   bool      // the candidate's OPEN task was dismissed
 }
 
 // SweepRequest asks to dismiss what a dead workflow run leaves behind.

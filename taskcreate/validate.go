@@ -62,18 +62,15 @@ func checkRequest(req *Request, maxPerimeter int) error {
 	return fe.Err()
 }
 
-// Limits are the bounds a Service sets on the size of a request. A decoder
-// that reads a request as it arrives, as taskhttp's does, refuses an
-// oversized one with their errors as soon as it has read enough to know,
-// instead of reading it whole for CreateTasks to refuse.
+// Limits are the bounds a Service sets on the size of a request, for a
+// decoder that refuses an oversized one while reading it, as taskhttp's.
 type Limits struct {
 	MaxPerimeter int // pairs, before duplicates are collapsed (WithMaxPerimeter)
 	MaxOutcomes  int // candidates of a request that asks for ReturnOutcomes (WithMaxOutcomes)
 }
 
-// PerimeterError returns the error CreateTasks returns for a perimeter of
-// pairs pairs, duplicates included, or nil if the perimeter is not too
-// large.
+// PerimeterError is CreateTasks' error for a perimeter of pairs pairs,
+// duplicates included, or nil if it is not too large.
 func (l Limits) PerimeterError(pairs int) error {
 	if pairs <= l.MaxPerimeter {
 		return nil
@@ -81,9 +78,8 @@ func (l Limits) PerimeterError(pairs int) error {
 	return &ValidationError{Fields: []FieldError{perimeterTooLarge(l.MaxPerimeter, pairs)}}
 }
 
-// OutcomesError returns the error CreateTasks returns for a request that
-// asks for ReturnOutcomes with uniquePairs pairs and uniqueDomains domains
-// (after duplicates are collapsed), or nil if the list is not too long.
+// OutcomesError is CreateTasks' error for a ReturnOutcomes request of so
+// many unique pairs and domains, or nil if the list is not too long.
 func (l Limits) OutcomesError(uniquePairs, uniqueDomains int) error {
 	if uniquePairs*uniqueDomains <= l.MaxOutcomes {
 		return nil

@@ -94,3 +94,62 @@ func (in batchInput) classify(rows []vectorRow) ([]batchTask, store.Outcome, err
 	})
 	return tasks, out, nil
 }
+
+// batchTx is the batch baseline's transaction on one database.
+type batchTx interface {
+	// read returns the latest action vectors of the candidates of in.
+	read(ctx context.Context, in batchInput) ([]vectorRow, error)
+	// write stages tasks in a temporary table and upserts them into the
+	// tasks table with one statement, and returns how many it created.
+	write(ctx context.Context, in batchInput, tasks []batchTask) (created int, err error)
+}
+
+// batch reads the candidates of in on tx, classifies them, and writes the
+// eligible ones.
+func (in batchInput) batch(ctx context.Context, tx batchTx) (store.Outcome, error) {
+	rows, err := tx.read(ctx, in)
+	if err != nil {
+		return store.Outcome{}, err
+	}
+	tasks, out, err := in.classify(rows)
+	if err != nil {
+		return store.Outcome{}, err
+	}
+	created, err := tx.write(ctx, in, tasks)
+	if err != nil {
+		return store.Outcome{}, err
+	}
+	out.Created, out.Updated = created, len(tasks)-created
+	return out, nil
+}
+
+// values are the columns of t's task, in the order of taskColumns, with
+// its id and timestamps as the database takes them.
+func (in batchInput) values(t batchTask, id, now any) []any {
+	return []any{id, in.org, "ACTION_VECTOR", t.domain, t.shop, t.variant, "OPEN", in.priority, in.run,
+		t.date, t.qty, t.discount, t.confidence, t.evidence, now, now}
+}
+
+// vectorRows are the rows of the baseline's read, from database/sql or
+// from pgx.
+type vectorRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// scanVectors reads the rows of the baseline's read, the snapshot date as
+// the driver gives it: a D.
+func scanVectors[D any](rows vectorRows) ([]vectorRow, error) {
+	var read []vectorRow
+	for rows.Next() {
+		var r vectorRow
+		var date D
+		if err := rows.Scan(&r.variant, &r.shop, &r.domain, &date, &r.qty, &r.discount, &r.confidence, &r.evidence); err != nil {
+			return nil, err
+		}
+		r.date = date
+		read = append(read, r)
+	}
+	return read, rows.Err()
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -14,21 +15,6 @@ import (
 // array, the eligible rows into a temporary table by a prepared multi-row
 // INSERT.
 func (d *sqliteDatabase) Batch(ctx context.Context, req taskcreate.Request, now time.Time) (out store.Outcome, err error) {
-	in := newBatchInput(req)
-	pairs := make([][2]string, len(in.variants))
-	for i := range pairs {
-		pairs[i] = [2]string{in.variants[i], in.shops[i]}
-	}
-	pairsJSON, err := json.Marshal(pairs)
-	if err != nil {
-		return out, err
-	}
-	domainsJSON, err := json.Marshal(in.domains)
-	if err != nil {
-		return out, err
-	}
-	stamp := d.Naive().now(now.UTC().Truncate(time.Microsecond))
-
 	tx, err := d.DB().BeginTx(ctx, nil)
 	if err != nil {
 		return out, err
@@ -39,7 +25,33 @@ func (d *sqliteDatabase) Batch(ctx context.Context, req taskcreate.Request, now 
 			err = fmt.Errorf("sqlite: batch: %w", err)
 		}
 	}()
-	rows, err := tx.QueryContext(ctx, `
+	if out, err = newBatchInput(req).batch(ctx, sqliteBatch{tx: tx, now: now}); err != nil {
+		return out, err
+	}
+	return out, tx.Commit()
+}
+
+// sqliteBatch is the batch baseline's transaction on SQLite.
+type sqliteBatch struct {
+	tx  *sql.Tx
+	now time.Time // of the tasks written
+}
+
+// read sends the pairs and the domains as JSON arrays.
+func (b sqliteBatch) read(ctx context.Context, in batchInput) ([]vectorRow, error) {
+	pairs := make([][2]string, len(in.variants))
+	for i := range pairs {
+		pairs[i] = [2]string{in.variants[i], in.shops[i]}
+	}
+	pairsJSON, err := json.Marshal(pairs)
+	if err != nil {
+		return nil, err
+	}
+	domainsJSON, err := json.Marshal(in.domains)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := b.tx.QueryContext(ctx, `
 		WITH latest AS (
 		    SELECT d.value AS domain, (SELECT max(snapshot_date) FROM action_vector
 		                               WHERE organization_id = ?1 AND domain = d.value) AS snapshot_date
@@ -53,51 +65,36 @@ func (d *sqliteDatabase) Batch(ctx context.Context, req taskcreate.Request, now 
 		 AND v.snapshot_date = l.snapshot_date AND v.domain = l.domain`,
 		in.org, string(pairsJSON), string(domainsJSON))
 	if err != nil {
-		return out, err
+		return nil, err
 	}
-	var read []vectorRow
-	for rows.Next() {
-		var r vectorRow
-		var date string
-		if err := rows.Scan(&r.variant, &r.shop, &r.domain, &date, &r.qty, &r.discount, &r.confidence, &r.evidence); err != nil {
-			rows.Close()
-			return out, err
-		}
-		r.date = date
-		read = append(read, r)
-	}
-	if err := rows.Err(); err != nil {
-		return out, err
-	}
-	tasks, out, err := in.classify(read)
-	if err != nil {
-		return out, err
-	}
+	defer rows.Close()
+	return scanVectors[string](rows)
+}
 
-	if _, err := tx.ExecContext(ctx, `CREATE TEMPORARY TABLE batch_tasks AS SELECT * FROM `+sqliteTasks+` WHERE false`); err != nil {
-		return out, err
+// write stages the tasks by prepared multi-row INSERTs into a temporary
+// table, dropped before the commit.
+func (b sqliteBatch) write(ctx context.Context, in batchInput, tasks []batchTask) (created int, err error) {
+	if _, err := b.tx.ExecContext(ctx, `CREATE TEMPORARY TABLE batch_tasks AS SELECT * FROM `+sqliteTasks+` WHERE false`); err != nil {
+		return 0, err
 	}
+	stamp := sqliteTimestamp(b.now.UTC().Truncate(time.Microsecond))
 	staged := make([][]any, len(tasks))
 	for i, t := range tasks {
-		staged[i] = []any{t.id[:], in.org, "ACTION_VECTOR", t.domain, t.shop, t.variant, "OPEN", in.priority, in.run,
-			t.date, t.qty, t.discount, t.confidence, t.evidence, stamp, stamp}
+		staged[i] = in.values(t, t.id[:], stamp)
 	}
-	if err := insertAll(ctx, tx, "temp.batch_tasks", staged); err != nil {
-		return out, err
+	if err := insertAll(ctx, b.tx, "temp.batch_tasks", staged); err != nil {
+		return 0, err
 	}
 	// WHERE true: SQLite's rule for INSERT ... SELECT ... ON CONFLICT.
-	if _, err := tx.ExecContext(ctx, `INSERT INTO `+sqliteTasks+` (`+taskColumns+`)
+	if _, err := b.tx.ExecContext(ctx, `INSERT INTO `+sqliteTasks+` (`+taskColumns+`)
 		SELECT `+taskColumns+` FROM temp.batch_tasks WHERE true`+openKeyConflict); err != nil {
-		return out, err
+		return 0, err
 	}
 	// The tasks that kept the id proposed for them are new.
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM temp.batch_tasks AS b JOIN `+sqliteTasks+` AS t ON t.id = b.id`).
-		Scan(&out.Created); err != nil {
-		return out, err
+	if err := b.tx.QueryRowContext(ctx, `SELECT count(*) FROM temp.batch_tasks AS b JOIN `+sqliteTasks+` AS t ON t.id = b.id`).
+		Scan(&created); err != nil {
+		return 0, err
 	}
-	out.Updated = len(tasks) - out.Created
-	if _, err := tx.ExecContext(ctx, `DROP TABLE temp.batch_tasks`); err != nil {
-		return out, err
-	}
-	return out, tx.Commit()
+	_, err = b.tx.ExecContext(ctx, `DROP TABLE temp.batch_tasks`)
+	return created, err
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/actionvector/tasks/internal/benchfixture"
+	"github.com/actionvector/tasks/storetest/benchfixture"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -53,30 +53,21 @@ func lifecycleComparisons(cfg config, newService func(...taskcreate.Option) *tas
 // measureComparisons seeds the fixture, creates its tasks, then times the
 // comparisons' updates, alternating which of each pair goes first.
 func measureComparisons(ctx context.Context, cfg config, db database, compare comparisons) (*comparisonReport, error) {
-	progress := func(format string, args ...any) {
-		if cfg.progress != nil {
-			fmt.Fprintf(cfg.progress, "bench: "+format+"\n", args...)
-		}
-	}
 	r := &comparisonReport{store: db.Name(), reps: cfg.reps}
 	var err error
 	if r.version, err = db.Version(ctx); err != nil {
 		return nil, err
 	}
 	fx := benchfixture.New(benchfixture.Config{Pairs: cfg.pairs, Seed: cfg.seed})
-	progress("seeding the fixture of %d pairs", cfg.pairs)
-	for rows := range fx.Rows(seedChunk) {
-		if err := db.Adapter().PutActionVectors(ctx, rows); err != nil {
-			return nil, fmt.Errorf("seeding: %w", err)
-		}
+	cfg.progressf("seeding the fixture of %d pairs", cfg.pairs)
+	if _, _, err := seedFixture(ctx, db, fx); err != nil {
+		return nil, err
 	}
 	if err := db.Analyze(ctx); err != nil {
 		return nil, err
 	}
-	newService := func(opts ...taskcreate.Option) *taskcreate.Service {
-		return taskcreate.New(db.Adapter(), append([]taskcreate.Option{taskcreate.WithMaxPerimeter(max(cfg.pairs, taskcreate.DefaultMaxPerimeter))}, opts...)...)
-	}
-	r.comparisons = compare(cfg, newService)
+	services := func(opts ...taskcreate.Option) *taskcreate.Service { return newService(cfg, db, opts...) }
+	r.comparisons = compare(cfg, services)
 	r.plain, r.with = make([][]float64, len(r.comparisons)), make([][]float64, len(r.comparisons))
 	run := 0
 	update := func(pairs int, call updateCall) (float64, error) {
@@ -100,14 +91,14 @@ func measureComparisons(ctx context.Context, cfg config, db database, compare co
 		}
 		return elapsed, nil
 	}
-	progress("creating the tasks")
+	cfg.progressf("creating the tasks")
 	if err := db.ClearTasks(ctx); err != nil {
 		return nil, err
 	}
-	if _, err := update(-1, updateCall{svc: newService()}); err != nil {
+	if _, err := update(-1, updateCall{svc: services()}); err != nil {
 		return nil, err
 	}
-	progress("%d comparison(s) of updates, %d repetition(s) after a warm-up", len(r.comparisons), cfg.reps)
+	cfg.progressf("%d comparison(s) of updates, %d repetition(s) after a warm-up", len(r.comparisons), cfg.reps)
 	for rep := range cfg.reps + 1 {
 		for i, c := range r.comparisons {
 			first, second := c.plain, c.with

@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/actionvector/tasks/internal/benchfixture"
 	"github.com/actionvector/tasks/store"
+	"github.com/actionvector/tasks/storetest/benchfixture"
 	"github.com/actionvector/tasks/taskcreate"
 )
 
@@ -24,6 +22,12 @@ type latencyReport struct {
 
 // latencyWarmUp is the calls of each implementation made before timing.
 const latencyWarmUp = 5
+
+// latencyCall is one implementation's update call in the -latency mode.
+type latencyCall struct {
+	name string
+	call func(context.Context, taskcreate.Request) (store.Outcome, error)
+}
 
 // measureLatency seeds the fixture, creates its tasks, then makes -calls
 // update calls of the whole perimeter with each implementation, taking
@@ -41,69 +45,79 @@ func measureLatency(ctx context.Context, cfg config, db database) (*latencyRepor
 		return nil, err
 	}
 	fx := benchfixture.New(benchfixture.Config{Pairs: cfg.pairs, Seed: cfg.seed})
-	for rows := range fx.Rows(seedChunk) {
-		if err := db.Adapter().PutActionVectors(ctx, rows); err != nil {
-			return nil, fmt.Errorf("seeding: %w", err)
-		}
-	}
-	if err := db.Analyze(ctx); err != nil {
+	svc := newService(cfg, db)
+	if err := createFixtureTasks(ctx, db, fx, svc); err != nil {
 		return nil, err
 	}
-	svc := taskcreate.New(db.Adapter(), taskcreate.WithMaxPerimeter(max(cfg.pairs, taskcreate.DefaultMaxPerimeter)))
-	if err := db.ClearTasks(ctx); err != nil {
-		return nil, err
-	}
-	req := fx.Request("bench-latency-create", -1)
-	if _, err := svc.CreateTasks(ctx, req); err != nil {
-		return nil, err
-	}
-	want := fx.Expected(-1)
-	want.Created, want.Updated = 0, want.Created
-
-	implementations := []func(context.Context, taskcreate.Request) (store.Outcome, error){
-		func(ctx context.Context, req taskcreate.Request) (store.Outcome, error) {
+	calls := []latencyCall{
+		{"library", func(ctx context.Context, req taskcreate.Request) (store.Outcome, error) {
 			res, err := svc.CreateTasks(ctx, req)
 			return outcomeOf(res), err
-		},
-		func(ctx context.Context, req taskcreate.Request) (store.Outcome, error) {
+		}},
+		{"batch", func(ctx context.Context, req taskcreate.Request) (store.Outcome, error) {
 			return b.Batch(ctx, req, time.Now())
-		},
-		func(ctx context.Context, req taskcreate.Request) (store.Outcome, error) {
+		}},
+		{"naive", func(ctx context.Context, req taskcreate.Request) (store.Outcome, error) {
 			return runNaive(ctx, db.DB(), db.Naive(), req, time.Now())
-		},
+		}},
 	}
-	names := []string{"library", "batch", "naive"}
-	seconds := make([][]float64, len(implementations))
-	if cfg.progress != nil {
-		fmt.Fprintf(cfg.progress, "bench: %d update calls of %d pairs with each of %s\n", cfg.calls, cfg.pairs, strings.Join(names, ", "))
-	}
-	for call := range latencyWarmUp + cfg.calls {
-		for k := range implementations {
-			i := (call + k) % len(implementations)
-			req.WorkflowRunID = fmt.Sprintf("bench-latency-%s-%d", names[i], call)
-			start := time.Now()
-			got, err := implementations[i](ctx, req)
-			elapsed := time.Since(start).Seconds()
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", names[i], err)
-			}
-			if counts(got) != counts(want) {
-				return nil, fmt.Errorf("%s reported %+v, the fixture says %+v", names[i], got, want)
-			}
-			if call >= latencyWarmUp {
-				seconds[i] = append(seconds[i], elapsed)
-			}
-		}
+	seconds, err := timeLatency(ctx, cfg, fx, calls)
+	if err != nil {
+		return nil, err
 	}
 	r.library, r.batch, r.naive = seconds[0], seconds[1], seconds[2]
 	return r, nil
 }
 
-// percentile returns the nearest-rank q-th percentile of xs.
-func percentile(xs []float64, q float64) float64 {
-	s := slices.Sorted(slices.Values(xs))
-	rank := int(math.Ceil(q / 100 * float64(len(s))))
-	return s[max(rank, 1)-1]
+// createFixtureTasks seeds the fixture and creates its tasks, so that
+// every timed call is an update.
+func createFixtureTasks(ctx context.Context, db database, fx *benchfixture.Fixture, svc *taskcreate.Service) error {
+	if _, _, err := seedFixture(ctx, db, fx); err != nil {
+		return err
+	}
+	if err := db.Analyze(ctx); err != nil {
+		return err
+	}
+	if err := db.ClearTasks(ctx); err != nil {
+		return err
+	}
+	_, err := svc.CreateTasks(ctx, fx.Request("bench-latency-create", -1))
+	return err
+}
+
+// timeLatency makes the update calls of the -latency mode, the
+// implementations taking turns, and returns the seconds of each one's
+// calls after the warm-up.
+func timeLatency(ctx context.Context, cfg config, fx *benchfixture.Fixture, calls []latencyCall) ([][]float64, error) {
+	want := fx.Expected(-1)
+	want.Created, want.Updated = 0, want.Created
+	names := make([]string, len(calls))
+	for i, c := range calls {
+		names[i] = c.name
+	}
+	cfg.progressf("%d update calls of %d pairs with each of %s", cfg.calls, cfg.pairs, strings.Join(names, ", "))
+	req := fx.Request("", -1)
+	seconds := make([][]float64, len(calls))
+	for round := range latencyWarmUp + cfg.calls {
+		for k := range calls {
+			i := (round + k) % len(calls)
+			c := calls[i]
+			req.WorkflowRunID = fmt.Sprintf("bench-latency-%s-%d", c.name, round)
+			start := time.Now()
+			got, err := c.call(ctx, req)
+			elapsed := time.Since(start).Seconds()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.name, err)
+			}
+			if counts(got) != counts(want) {
+				return nil, fmt.Errorf("%s reported %+v, the fixture says %+v", c.name, got, want)
+			}
+			if round >= latencyWarmUp {
+				seconds[i] = append(seconds[i], elapsed)
+			}
+		}
+	}
+	return seconds, nil
 }
 
 // write prints the human report, then the BENCH line, last.

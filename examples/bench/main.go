@@ -74,56 +74,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"log"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 )
 
-// config is what the flags set.
-type config struct {
-	store      string // "sqlite", "postgres" or "citus"
-	pairs      int
-	orgs       int  // 0: the phases against the floors; K: K organizations at once
-	lifecycle  bool // what RetireStale and ReturnOutcomes add to an update
-	telemetry  bool // what the OpenTelemetry SDK adds to an update
-	latency    bool // p50 and p99 of small calls: the library, batch and naive
-	calls      int  // timed calls of each implementation in the -latency mode
-	reps       int
-	naivePairs int // 0: min(pairs, defaultNaivePairs)
-	seed       uint64
-	dsn        string // PostgreSQL
-	dir        string // SQLite; "" for a temporary directory
-	cpuProfile string
-	memProfile string
-	progress   io.Writer // what the program is doing, while it does it; nil for nothing
-}
-
-// defaultNaivePairs keeps the naive baseline, which costs a round trip per
-// candidate, to seconds; its time per candidate does not depend on the size.
-const defaultNaivePairs = 5000
-
 func main() {
 	var cfg config
-	flag.StringVar(&cfg.store, "store", "sqlite", "store to measure: sqlite, postgres, or citus (the PostgreSQL store's distributed layout on a Citus coordinator)")
-	flag.BoolVar(&cfg.lifecycle, "lifecycle", false, "instead of the floors, measure what RetireStale and ReturnOutcomes add to an update")
-	flag.BoolVar(&cfg.telemetry, "telemetry", false, "instead of the floors, measure what the OpenTelemetry SDK adds to an update, against the no-op providers")
-	flag.BoolVar(&cfg.latency, "latency", false, "instead of the floors, time -calls update calls of -pairs pairs each with the library, the batch baseline and the naive one, and report p50 and p99")
-	flag.IntVar(&cfg.calls, "calls", 200, "timed calls of each implementation with -latency")
-	flag.IntVar(&cfg.orgs, "orgs", 0, "instead of the floors, measure this many organizations of -pairs pairs each calling one after the other, then at once")
-	flag.IntVar(&cfg.pairs, "pairs", 100_000, "distinct (variant, shop) pairs in the perimeter; candidates are 3x that")
-	flag.IntVar(&cfg.reps, "reps", 3, "timed repetitions of each measurement, after one warm-up; the median is reported")
-	flag.IntVar(&cfg.naivePairs, "naive-pairs", 0, fmt.Sprintf("pairs for the naive baseline (default min(pairs, %d))", defaultNaivePairs))
-	flag.Uint64Var(&cfg.seed, "seed", 1, "seed of the fixture")
-	flag.StringVar(&cfg.dsn, "dsn", os.Getenv("DATABASE_URL"), "PostgreSQL DSN (default $DATABASE_URL)")
-	flag.StringVar(&cfg.dir, "dir", "", "directory of the SQLite database file (default: a temporary directory, removed afterwards)")
-	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write CPU profiles of one extra create call and one extra update call to `file` with .create/.update before its extension")
-	flag.StringVar(&cfg.memProfile, "memprofile", "", "write the allocation profile of the same two extra calls, and of nothing else, to `file`")
+	cfg.register(flag.CommandLine)
 	flag.Parse()
 	cfg.progress = os.Stderr
 
@@ -135,62 +96,18 @@ func main() {
 	}
 }
 
-func (c *config) check() error {
-	var problems []string
-	if c.store != "sqlite" && c.store != "postgres" && c.store != "citus" {
-		problems = append(problems, fmt.Sprintf("-store %q: want sqlite, postgres or citus", c.store))
-	}
-	if c.orgs < 0 {
-		problems = append(problems, fmt.Sprintf("-orgs %d: want 0 or more", c.orgs))
-	}
-	if modes := btoi(c.orgs > 0) + btoi(c.lifecycle) + btoi(c.telemetry) + btoi(c.latency); modes > 1 {
-		problems = append(problems, "-orgs, -lifecycle, -telemetry and -latency are different modes: choose one")
-	}
-	if c.latency && c.calls < 1 {
-		problems = append(problems, fmt.Sprintf("-calls %d: want at least 1", c.calls))
-	}
-	if c.pairs < 1 {
-		problems = append(problems, fmt.Sprintf("-pairs %d: want at least 1", c.pairs))
-	}
-	if c.reps < 1 {
-		problems = append(problems, fmt.Sprintf("-reps %d: want at least 1", c.reps))
-	}
-	if c.naivePairs < 0 {
-		problems = append(problems, fmt.Sprintf("-naive-pairs %d: want at least 1", c.naivePairs))
-	}
-	if c.store != "sqlite" && c.dsn == "" {
-		problems = append(problems, fmt.Sprintf("-store %s needs -dsn or $DATABASE_URL", c.store))
-	}
-	if len(problems) > 0 {
-		return errors.New(strings.Join(problems, "; "))
-	}
-	if c.naivePairs == 0 {
-		c.naivePairs = defaultNaivePairs
-	}
-	c.naivePairs = min(c.naivePairs, c.pairs)
-	return nil
+// reporter is what one mode measured, ready to be written.
+type reporter interface {
+	write(w io.Writer) error
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// run seeds the store named by cfg, measures every phase and writes the
-// report to w.
+// run seeds the store named by cfg, measures every phase of its mode and
+// writes the report to w.
 func run(ctx context.Context, cfg config, w io.Writer) (err error) {
 	if err := cfg.check(); err != nil {
 		return err
 	}
-	var db database
-	switch cfg.store {
-	case "postgres", "citus":
-		db, err = openPostgres(ctx, cfg.dsn, cfg.store == "citus")
-	default:
-		db, err = openSQLite(ctx, cfg.dir)
-	}
+	db, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -200,39 +117,33 @@ func run(ctx context.Context, cfg config, w io.Writer) (err error) {
 			err = cerr
 		}
 	}()
-	if cfg.lifecycle || cfg.telemetry {
-		compare := comparisons(lifecycleComparisons)
-		if cfg.telemetry {
-			sdk, err := newSDK()
-			if err != nil {
-				return err
-			}
-			defer sdk.shutdown(context.WithoutCancel(ctx))
-			compare = sdk.comparisons
-		}
-		r, err := measureComparisons(ctx, cfg, db, compare)
-		if err != nil {
-			return err
-		}
-		return r.write(w)
-	}
-	if cfg.latency {
-		r, err := measureLatency(ctx, cfg, db)
-		if err != nil {
-			return err
-		}
-		return r.write(w)
-	}
-	if cfg.orgs > 0 {
-		r, err := measureOrgs(ctx, cfg, db)
-		if err != nil {
-			return err
-		}
-		return r.write(w)
-	}
-	r, err := measure(ctx, cfg, db)
+	r, err := measureMode(ctx, cfg, db)
 	if err != nil {
 		return err
 	}
 	return r.write(w)
+}
+
+// openDatabase opens the store cfg names.
+func openDatabase(ctx context.Context, cfg config) (database, error) {
+	if cfg.store == "postgres" || cfg.store == "citus" {
+		return openPostgres(ctx, cfg.dsn, cfg.store == "citus")
+	}
+	return openSQLite(ctx, cfg.dir)
+}
+
+// measureMode measures on db what the mode of cfg measures.
+func measureMode(ctx context.Context, cfg config, db database) (reporter, error) {
+	switch {
+	case cfg.lifecycle:
+		return measureComparisons(ctx, cfg, db, lifecycleComparisons)
+	case cfg.telemetry:
+		return measureTelemetry(ctx, cfg, db)
+	case cfg.latency:
+		return measureLatency(ctx, cfg, db)
+	case cfg.orgs > 0:
+		return measureOrgs(ctx, cfg, db)
+	default:
+		return measure(ctx, cfg, db)
+	}
 }

@@ -8,8 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/actionvector/tasks/internal/benchfixture"
-	"github.com/actionvector/tasks/taskcreate"
+	"github.com/actionvector/tasks/storetest/benchfixture"
 )
 
 // orgsReport is what the -orgs mode measured: K organizations, each with
@@ -28,11 +27,6 @@ type orgsReport struct {
 // measureOrgs seeds cfg.orgs organizations and times their create calls,
 // one after the other and at once, on an empty tasks table each time.
 func measureOrgs(ctx context.Context, cfg config, db database) (*orgsReport, error) {
-	progress := func(format string, args ...any) {
-		if cfg.progress != nil {
-			fmt.Fprintf(cfg.progress, "bench: "+format+"\n", args...)
-		}
-	}
 	r := &orgsReport{store: db.Name(), orgs: cfg.orgs, pairs: cfg.pairs, reps: cfg.reps, candidates: 3 * cfg.pairs}
 	var err error
 	if r.version, err = db.Version(ctx); err != nil {
@@ -42,17 +36,15 @@ func measureOrgs(ctx context.Context, cfg config, db database) (*orgsReport, err
 	for k := range fixtures {
 		fixtures[k] = benchfixture.New(benchfixture.Config{Pairs: cfg.pairs, Seed: cfg.seed,
 			Organization: fmt.Sprintf("550e8400-e29b-41d4-a716-%012d", k+1)})
-		progress("seeding organization %d of %d", k+1, cfg.orgs)
-		for rows := range fixtures[k].Rows(seedChunk) {
-			if err := db.Adapter().PutActionVectors(ctx, rows); err != nil {
-				return nil, fmt.Errorf("seeding: %w", err)
-			}
+		cfg.progressf("seeding organization %d of %d", k+1, cfg.orgs)
+		if _, _, err := seedFixture(ctx, db, fixtures[k]); err != nil {
+			return nil, err
 		}
 	}
 	if err := db.Analyze(ctx); err != nil {
 		return nil, err
 	}
-	svc := taskcreate.New(db.Adapter(), taskcreate.WithMaxPerimeter(max(cfg.pairs, taskcreate.DefaultMaxPerimeter)))
+	svc := newService(cfg, db)
 	call := func(ctx context.Context, k int, run string) error {
 		req := fixtures[k].Request("bench-orgs-"+run, -1)
 		res, err := svc.CreateTasks(ctx, req)
@@ -64,7 +56,7 @@ func measureOrgs(ctx context.Context, cfg config, db database) (*orgsReport, err
 		}
 		return nil
 	}
-	progress("%d organizations' creates, one after the other, %d repetition(s)", cfg.orgs, cfg.reps)
+	cfg.progressf("%d organizations' creates, one after the other, %d repetition(s)", cfg.orgs, cfg.reps)
 	r.sequential, err = timeRuns(ctx, db, cfg.reps, db.ClearTasks, func(ctx context.Context, run string) error {
 		for k := range fixtures {
 			if err := call(ctx, k, fmt.Sprintf("seq-%s-%d", run, k)); err != nil {
@@ -76,7 +68,7 @@ func measureOrgs(ctx context.Context, cfg config, db database) (*orgsReport, err
 	if err != nil {
 		return nil, err
 	}
-	progress("the same creates at once")
+	cfg.progressf("the same creates at once")
 	r.concurrent, err = timeRuns(ctx, db, cfg.reps, db.ClearTasks, func(ctx context.Context, run string) error {
 		var wg sync.WaitGroup
 		errs := make([]error, len(fixtures))

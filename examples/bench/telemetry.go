@@ -47,3 +47,14 @@ func (s *sdk) comparisons(cfg config, newService func(...taskcreate.Option) *tas
 	return []comparison{{phase: "telemetry", what: "the OpenTelemetry SDK", pairs: cfg.pairs,
 		plain: updateCall{svc: plain}, with: updateCall{svc: with}}}
 }
+
+// measureTelemetry times updates on the no-op providers and on the SDK,
+// alternately.
+func measureTelemetry(ctx context.Context, cfg config, db database) (*comparisonReport, error) {
+	sdk, err := newSDK()
+	if err != nil {
+		return nil, err
+	}
+	defer sdk.shutdown(context.WithoutCancel(ctx))
+	return measureComparisons(ctx, cfg, db, sdk.comparisons)
+}

@@ -13,7 +13,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,6 +27,7 @@ import (
 	"github.com/actionvector/tasks/taskcreate"
 )
 
+// organization is the organization of every run but partialSnapshot's.
 const organization = "550e8400-e29b-41d4-a716-446655440001"
 
 func main() {
@@ -38,17 +38,13 @@ func main() {
 	}
 }
 
+// run opens the database in dir, takes it through every step of the
+// quickstart and writes what happens to w.
 func run(ctx context.Context, dir string, w io.Writer) error {
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "actionvector-quickstart-")
-		if err != nil {
-			return err
-		}
-		dir = tmp
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+	path, err := databasePath(dir)
+	if err != nil {
 		return err
 	}
-	path := filepath.Join(dir, "tasks.db")
 	store, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return err
@@ -59,11 +55,43 @@ func run(ctx context.Context, dir string, w io.Writer) error {
 	if err := store.PutActionVectors(ctx, seed()); err != nil {
 		return err
 	}
+	d := demo{store: store, svc: taskcreate.New(store), w: w}
+	for _, step := range []func(context.Context) error{d.twoRuns, d.retireStale, d.partialSnapshot, d.printTasks} {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
-	svc := taskcreate.New(store)
-	req := taskcreate.Request{
+// databasePath returns the path of tasks.db in dir, made if need be, or
+// in a new temporary directory when dir is "".
+func databasePath(dir string) (string, error) {
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "actionvector-quickstart-")
+		if err != nil {
+			return "", err
+		}
+		dir = tmp
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "tasks.db"), nil
+}
+
+// demo is the quickstart's store, the service on it, and where it tells
+// what happens.
+type demo struct {
+	store *sqlite.Store
+	svc   *taskcreate.Service
+	w     io.Writer
+}
+
+// request is the organization's request, as the run runID.
+func request(runID string) taskcreate.Request {
+	return taskcreate.Request{
 		OrganizationID: organization,
-		WorkflowRunID:  "workflow-run-uuid-abc123",
+		WorkflowRunID:  runID,
 		Domains:        []taskcreate.Domain{taskcreate.Restock, taskcreate.Rebalance, taskcreate.Markdown},
 		MinConfidence:  0.6,
 		Perimeter: []taskcreate.Pair{
@@ -76,57 +104,79 @@ func run(ctx context.Context, dir string, w io.Writer) error {
 			{VariantID: "variant-uuid-4", ShopID: "shop-uuid-2"},
 		},
 	}
-	report := func(label string, res taskcreate.Result) {
-		fmt.Fprintf(w, "run %s: created %d, updated %d, suppressed %d, skipped %d, unmatched %d", label,
-			res.Created, res.Updated, res.Suppressed, res.Skipped, res.Unmatched)
-		if req.RetireStale {
-			fmt.Fprintf(w, ", retired %d", res.Retired)
-		}
-		fmt.Fprintf(w, " (%s)\n", res.SuccessCode)
-	}
+}
+
+// twoRuns runs the same request twice, by two runs: the first creates the
+// tasks, the second refreshes them.
+func (d demo) twoRuns(ctx context.Context) error {
 	for _, runID := range []string{"workflow-run-uuid-abc123", "workflow-run-uuid-def456"} {
-		req.WorkflowRunID = runID
-		res, err := svc.CreateTasks(ctx, req)
+		req := request(runID)
+		res, err := d.svc.CreateTasks(ctx, req)
 		if err != nil {
 			return err
 		}
-		report(runID, res)
+		d.report(runID, req, res)
 	}
+	return nil
+}
 
-	// A newer markdown snapshot no longer recommends a discount for
-	// variant-uuid-4 in shop-uuid-1: a run that retires stale tasks
-	// dismisses its task. A dry run says so first, and writes nothing.
+// retireStale loads a newer markdown snapshot that no longer recommends a
+// discount for variant-uuid-4 in shop-uuid-1: a run that retires stale
+// tasks dismisses its task. A dry run says so first, and writes nothing.
+func (d demo) retireStale(ctx context.Context) error {
 	newer := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
-	if err := store.PutActionVectors(ctx, []taskcreate.ActionVector{{OrganizationID: organization,
+	if err := d.store.PutActionVectors(ctx, []taskcreate.ActionVector{{OrganizationID: organization,
 		VariantID: "variant-uuid-4", ShopID: "shop-uuid-1", SnapshotDate: newer, Domain: taskcreate.Markdown,
 		Confidence: ref(0.8), Snapshot: json.RawMessage(`{"weeksOfStock":2}`)}}); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "\nthe 2026-11-28 markdown snapshot recommends no discount for variant-uuid-4 in shop-uuid-1")
-	req.WorkflowRunID, req.RetireStale = "workflow-run-uuid-ghi789", true
+	fmt.Fprintln(d.w, "\nthe 2026-11-28 markdown snapshot recommends no discount for variant-uuid-4 in shop-uuid-1")
+	req := request("workflow-run-uuid-ghi789")
+	req.RetireStale = true
+	return d.previewThenRun(ctx, req, func(label string, res taskcreate.Result, err error) error {
+		if err == nil {
+			d.report(label, req, res)
+		}
+		return err
+	})
+}
+
+// previewThenRun makes the call of req as a dry run, then for real, and
+// hands each outcome to see with the label of its run: the run's id,
+// marked when dry.
+func (d demo) previewThenRun(ctx context.Context, req taskcreate.Request, see func(label string, res taskcreate.Result, err error) error) error {
 	for _, dryRun := range []bool{true, false} {
 		req.DryRun = dryRun
-		res, err := svc.CreateTasks(ctx, req)
-		if err != nil {
-			return err
-		}
+		res, err := d.svc.CreateTasks(ctx, req)
 		label := req.WorkflowRunID
 		if dryRun {
 			label += " (dry run)"
 		}
-		report(label, res)
+		if err := see(label, res, err); err != nil {
+			return err
+		}
 	}
+	return nil
+}
 
-	if err := partialSnapshot(ctx, store, svc, w); err != nil {
-		return err
+// report prints the counts of a run's result.
+func (d demo) report(label string, req taskcreate.Request, res taskcreate.Result) {
+	fmt.Fprintf(d.w, "run %s: created %d, updated %d, suppressed %d, skipped %d, unmatched %d", label,
+		res.Created, res.Updated, res.Suppressed, res.Skipped, res.Unmatched)
+	if req.RetireStale {
+		fmt.Fprintf(d.w, ", retired %d", res.Retired)
 	}
+	fmt.Fprintf(d.w, " (%s)\n", res.SuccessCode)
+}
 
-	tasks, err := store.ListTasks(ctx, taskcreate.TaskFilter{OrganizationID: organization})
+// printTasks prints the organization's tasks as a table.
+func (d demo) printTasks(ctx context.Context) error {
+	tasks, err := d.store.ListTasks(ctx, taskcreate.TaskFilter{OrganizationID: organization})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%d tasks:\n", len(tasks))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(d.w, "\n%d tasks:\n", len(tasks))
+	tw := tabwriter.NewWriter(d.w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "DOMAIN\tSHOP\tVARIANT\tSTATUS\tPRIORITY\tQTY\tDISCOUNT\tCONFIDENCE\tSNAPSHOT\tRUN\tEVIDENCE")
 	for _, t := range tasks {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Domain, t.ShopID, t.VariantID, t.Status, t.Priority,
@@ -165,75 +215,10 @@ func seed() []taskcreate.ActionVector {
 	}
 }
 
-// partialSnapshot has a second organization's run meet a snapshot of
-// which only 10 of 40 positions are loaded: every other position reads as
-// unmatched, and retiring their tasks would empty most of the board. The
-// retirement budget refuses the run, in its dry run too, and writes
-// nothing; once the snapshot is whole the run goes through.
-func partialSnapshot(ctx context.Context, store *sqlite.Store, svc *taskcreate.Service, w io.Writer) error {
-	const org = "550e8400-e29b-41d4-a716-446655440002"
-	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
-	rows := func(date time.Time, n int) []taskcreate.ActionVector {
-		var out []taskcreate.ActionVector
-		for i := range n {
-			out = append(out, taskcreate.ActionVector{OrganizationID: org, VariantID: fmt.Sprintf("variant-uuid-%d", 100+i),
-				ShopID: "shop-uuid-9", SnapshotDate: date, Domain: taskcreate.Restock, RecommendedQty: ref(5),
-				Confidence: ref(0.9), Snapshot: json.RawMessage(`{"daysOfCover":2}`)})
-		}
-		return out
-	}
-	if done, err := store.ListTasks(ctx, taskcreate.TaskFilter{OrganizationID: org}); err != nil || len(done) > 0 {
-		if err == nil {
-			fmt.Fprintf(w, "\norganization %s already has its tasks: the retirement budget shows on a new database\n", org)
-		}
-		return err
-	}
-	req := taskcreate.Request{OrganizationID: org, WorkflowRunID: "workflow-run-uuid-jkl012",
-		Domains: []taskcreate.Domain{taskcreate.Restock}, MinConfidence: 0.6}
-	for _, v := range rows(day(27), 40) {
-		req.Perimeter = append(req.Perimeter, taskcreate.Pair{VariantID: v.VariantID, ShopID: v.ShopID})
-	}
-	if err := store.PutActionVectors(ctx, rows(day(27), 40)); err != nil {
-		return err
-	}
-	res, err := svc.CreateTasks(ctx, req)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\norganization %s: run %s created %d tasks from the 2026-11-27 snapshot\n", org, req.WorkflowRunID, res.Created)
-
-	if err := store.PutActionVectors(ctx, rows(day(29), 10)); err != nil {
-		return err
-	}
-	fmt.Fprintln(w, "the 2026-11-29 snapshot is still loading: 10 of its 40 positions are there")
-	req.WorkflowRunID, req.RetireStale = "workflow-run-uuid-mno345", true
-	for _, dryRun := range []bool{true, false} {
-		req.DryRun = dryRun
-		_, err := svc.CreateTasks(ctx, req)
-		var refused *taskcreate.RetireBudgetError
-		if !errors.As(err, &refused) {
-			return fmt.Errorf("want the retirement budget to refuse the run, got %v", err)
-		}
-		label := req.WorkflowRunID
-		if dryRun {
-			label += " (dry run)"
-		}
-		fmt.Fprintf(w, "run %s: refused, it would retire %d of %d open tasks (budget %g); nothing written\n",
-			label, refused.WouldRetire, refused.Open, refused.Budget)
-	}
-	if err := store.PutActionVectors(ctx, rows(day(29), 40)); err != nil {
-		return err
-	}
-	req.DryRun = false
-	if res, err = svc.CreateTasks(ctx, req); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "once it is whole, run %s: updated %d, retired %d\n", req.WorkflowRunID, res.Updated, res.Retired)
-	return nil
-}
-
+// ref returns a pointer to a copy of v.
 func ref[T any](v T) *T { return &v }
 
+// optional formats *v, or "-" when v is nil.
 func optional[T any](v *T, format func(T) string) string {
 	if v == nil {
 		return "-"
@@ -241,5 +226,8 @@ func optional[T any](v *T, format func(T) string) string {
 	return format(*v)
 }
 
+// percent formats a discount.
 func percent(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) + "%" }
+
+// decimal formats a confidence.
 func decimal(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }

@@ -36,15 +36,7 @@ func get(t *testing.T, url string) (int, string) {
 // adminOf returns the admin address the server logged in out.
 func adminOf(t *testing.T, out *syncBuffer) string {
 	t.Helper()
-	var addr string
-	require.Eventually(t, func() bool {
-		m := adminAddr.FindStringSubmatch(out.String())
-		if m != nil {
-			addr = m[1]
-		}
-		return m != nil
-	}, 10*time.Second, 10*time.Millisecond, "no admin line:\n%s", out.String())
-	return addr
+	return loggedAddr(t, out, adminAddr, "admin")
 }
 
 // The admin listener answers without the token, serves the calls' metrics

@@ -113,6 +113,21 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// loggedAddr waits for the line of out that re matches, what the failure
+// names it, and returns the address re captures in it.
+func loggedAddr(t *testing.T, out *syncBuffer, re *regexp.Regexp, what string) string {
+	t.Helper()
+	var addr string
+	require.Eventually(t, func() bool {
+		m := re.FindStringSubmatch(out.String())
+		if m != nil {
+			addr = m[1]
+		}
+		return m != nil
+	}, 10*time.Second, 10*time.Millisecond, "no %s line:\n%s", what, out.String())
+	return addr
+}
+
 // startInProcess runs the server in-process on a free port with the demo
 // data and flags, and returns its address and a function that stops it and
 // returns run's error.
@@ -125,13 +140,7 @@ func startInProcess(t *testing.T, vars map[string]string, flags ...string) (addr
 	go func() {
 		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-db", ":memory:", "-demo"}, flags...), env(vars), out)
 	}()
-	require.Eventually(t, func() bool {
-		m := listeningAddr.FindStringSubmatch(out.String())
-		if m != nil {
-			addr = m[1]
-		}
-		return m != nil
-	}, 10*time.Second, 10*time.Millisecond, "no listening line:\n%s", out.String())
+	addr = loggedAddr(t, out, listeningAddr, "listening")
 	return addr, out, func() error {
 		cancel()
 		select {

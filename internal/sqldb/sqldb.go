@@ -159,6 +159,17 @@ func Collect[T any](ctx context.Context, q Querier, scan func(*sql.Rows) (T, err
 	return out, rows.Err()
 }
 
+// Exec runs a statement that writes on q and returns how many rows it
+// changed.
+func Exec(ctx context.Context, q Querier, query string, args ...any) (int, error) {
+	res, err := q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
 // Retry runs op until it succeeds or fails for good: at most 5 times while
 // its error is transient (store.ErrTransient) and ctx is live, after a
 // jittered backoff doubling from 20ms. It serves the store methods a

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/actionvector/tasks/internal/benchfixture"
+	"github.com/actionvector/tasks/storetest/benchfixture"
 	"github.com/actionvector/tasks/taskcreate"
 )
 

@@ -1,11 +1,8 @@
 package postgres
 
 import (
-	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -58,29 +55,8 @@ func routed(explain string) string {
 // check can fail, and that the 16kB limit on intermediate results the
 // conformance run imposes stops it.
 func TestCitusRoutesEveryStatementToOneWorker(t *testing.T) {
-	dsn := os.Getenv("TASKS_TEST_CITUS_URL")
-	if dsn == "" {
-		t.Skip("TASKS_TEST_CITUS_URL is not set")
-	}
+	db, s := migratedInSchema(t, "TASKS_TEST_CITUS_URL", WithCitus())
 	ctx := t.Context()
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() }) // after the drop below: cleanups run last first
-	schema := fmt.Sprintf("tasks_test_plan_%d", time.Now().UnixNano())
-	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	s := New(db, WithCitus(), WithTasksTable(schema+".tasks"), WithActionVectorTable(schema+".action_vector"))
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 
 	// 1,200 keys, all eligible: far more than 16kB of rows to move.
 	b := &store.Batch{OrganizationID: "acme", WorkflowRunID: "run", Priority: taskcreate.PriorityMedium,

@@ -72,3 +72,42 @@ func Example_queryTracer() {
 	}
 	_ = taskcreate.New(store, taskcreate.WithTracerProvider(otel.GetTracerProvider()))
 }
+
+// Open connects, migrates and bounds the pool. The tasks table may live in
+// a schema of the service's, and the action vectors are read from the
+// mirror the data platform keeps, which the store only reads.
+func ExampleOpen() {
+	ctx := context.Background()
+	store, err := postgres.Open(ctx, os.Getenv("DATABASE_URL"), // any DSN pgx reads
+		postgres.WithTasksTable("app.tasks"),                          // default "tasks"; the schema must exist
+		postgres.WithActionVectorTable("gold_lakebase.action_vector"), // default "action_vector"
+		postgres.WithMaxConns(20),                                     // default postgres.DefaultMaxConns, 10
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close()
+
+	perimeter := []taskcreate.Pair{{VariantID: "variant-uuid-7", ShopID: "shop-uuid-2"}, {VariantID: "variant-uuid-8", ShopID: "shop-uuid-2"}}
+	res, err := taskcreate.New(store).CreateTasks(ctx, taskcreate.Request{
+		OrganizationID: "550e8400-e29b-41d4-a716-446655440001", WorkflowRunID: "workflow-run-uuid-def456",
+		Domains: taskcreate.Domains(), Perimeter: perimeter, // every domain, no confidence floor
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("created %d, updated %d", res.Created, res.Updated)
+}
+
+// On a Citus coordinator, WithCitus makes the distributed layout a
+// requirement: Open fails on a database without the citus extension.
+// Without it, the store finds Citus by itself.
+func ExampleWithCitus() {
+	ctx := context.Background()
+	store, err := postgres.Open(ctx, os.Getenv("DATABASE_URL"), postgres.WithCitus())
+	if err != nil {
+		log.Fatal(err) // not a Citus coordinator, or an action-vector table not distributed by organization_id
+	}
+	defer store.Close()
+	_ = taskcreate.New(store) // every statement of a call runs on the worker of its organization
+}

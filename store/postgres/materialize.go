@@ -69,20 +69,15 @@ func (s *Store) materializeChunk(ctx context.Context, q sqldb.Querier, b *store.
 			return out, err
 		}
 	}
-	var res sql.Result
-	var eligible, created int
-	var n int64
-	if res, err = s.on(q, "INSERT", b.Len()).ExecContext(ctx, s.sql.upsertTasks, args...); err == nil {
-		n, err = res.RowsAffected()
-	}
-	if err == nil {
+	var eligible, upserted, created int
+	if upserted, err = sqldb.Exec(ctx, s.on(q, "INSERT", b.Len()), s.sql.upsertTasks, args...); err == nil {
 		err = s.on(q, "SELECT", b.Len()).QueryRowContext(ctx, s.sql.countOutcomes, args...).
 			Scan(&out.Unmatched, &out.Suppressed, &out.Skipped, &eligible, &created)
 	}
 	if err != nil {
 		return out, err
 	}
-	if out, err = countWritten(out, eligible, int(n), created); err != nil {
+	if out, err = out.Upserted(eligible, upserted, created); err != nil {
 		return out, err
 	}
 	var retired []store.CandidateResult
@@ -112,7 +107,7 @@ func (s *Store) materialize(ctx context.Context, q sqldb.Querier, b *store.Batch
 		if err != nil {
 			return out, err
 		}
-		return countWritten(out, eligible, written, created)
+		return out.Upserted(eligible, written, created)
 	}
 	rows, err := sqldb.Collect(ctx, s.on(q, "INSERT", b.Len()), scanListed, query, args...)
 	if err != nil {
@@ -163,9 +158,8 @@ func (s *Store) materialize(ctx context.Context, q sqldb.Querier, b *store.Batch
 	if len(byOrd) > 0 {
 		return out, fmt.Errorf("%d eligible candidates wrote no task", len(byOrd))
 	}
-	out.Candidates = written(b, listed, retired)
-	out.Retired, out.Open = len(retired), open
-	return countListed(out, b.Len()), nil
+	out.Open = open
+	return out.Tally(written(b, listed, retired), b.Len())
 }
 
 // listedRow is a row of materialize.sql's list variant: a candidate with
@@ -210,17 +204,6 @@ func btoi(b bool) int {
 	return 0
 }
 
-// countWritten completes the counts of a chunk with what its upsert wrote:
-// every eligible candidate's task, created exactly when it kept the id
-// proposed for it.
-func countWritten(out store.Outcome, eligible, written, created int) (store.Outcome, error) {
-	if written != eligible || created > eligible {
-		return store.Outcome{}, fmt.Errorf("upsert wrote %d tasks (%d created) for %d eligible candidates", written, created, eligible)
-	}
-	out.Created, out.Updated = created, eligible-created
-	return out, nil
-}
-
 // preview counts, or lists, what a dry run of the chunk would do.
 func (s *Store) preview(ctx context.Context, q sqldb.Querier, b *store.Batch, args []any) (out store.Outcome, err error) {
 	if !b.ReturnOutcomes {
@@ -236,67 +219,30 @@ func (s *Store) preview(ctx context.Context, q sqldb.Querier, b *store.Batch, ar
 	if err != nil {
 		return out, err
 	}
+	var retired []store.CandidateResult // the OPEN tasks of candidates not eligible
 	for _, c := range listed {
-		r := c.CandidateResult
 		if b.RetireStale && c.open {
 			out.Open++
-		}
-		switch {
-		case r.Outcome != store.OutcomeUpdated: // not eligible
-			if b.RetireStale && c.open {
-				r.Retired = true
-				out.Retired++
-			} else {
-				r.TaskID = uuid.Nil
+			if c.Outcome != store.OutcomeUpdated {
+				retired = append(retired, store.CandidateResult{Index: c.Index, TaskID: c.TaskID, Retired: true})
 			}
-		case r.TaskID == uuid.Nil:
-			r.Outcome = store.OutcomeCreated // a dry run has no id for the task it would create
 		}
-		out.Candidates = append(out.Candidates, r)
 	}
-	out = countListed(out, b.Len())
-	return out, nil
+	return out.Tally(written(b, listed, retired), b.Len())
 }
 
-// written lists what a chunk's writes did: the eligible candidates from
-// preview.sql, run after them, and the retired ones from retire_stale.sql.
+// written lists what a chunk did, or a dry run would do: the candidates of
+// preview.sql (run after the writes) settled as created or updated, and the
+// retired ones.
 func written(b *store.Batch, listed []previewRow, retired []store.CandidateResult) []store.CandidateResult {
 	out := make([]store.CandidateResult, 0, len(listed)+len(retired))
 	for _, c := range listed {
-		r := c.CandidateResult
-		switch {
-		case r.Outcome != store.OutcomeUpdated:
-			r.TaskID = uuid.Nil // a task of a candidate not eligible is its only if retired
-		case r.TaskID == b.ProposedIDs[r.Index]:
-			r.Outcome = store.OutcomeCreated
-		}
-		if r.Outcome == store.OutcomeUnmatched {
+		if c.Outcome == store.OutcomeUnmatched {
 			continue // listed for an OPEN task, which a call retires or keeps: see retired
 		}
-		out = append(out, r)
+		out = append(out, b.Settle(c.CandidateResult))
 	}
 	return store.MarkRetired(out, retired)
-}
-
-// countListed counts the candidates of a dry run's list; those it leaves
-// out are unmatched.
-func countListed(out store.Outcome, candidates int) store.Outcome {
-	out.Unmatched = candidates - len(out.Candidates)
-	for _, r := range out.Candidates {
-		switch r.Outcome {
-		case store.OutcomeCreated:
-			out.Created++
-		case store.OutcomeUpdated:
-			out.Updated++
-		case store.OutcomeSuppressed:
-			out.Suppressed++
-		case store.OutcomeSkipped:
-			out.Skipped++
-		case store.OutcomeUnmatched:
-			out.Unmatched++
-		}
-	}
-	return out
 }
 
 // previewRow is a row of preview.sql: an eligible candidate reads as

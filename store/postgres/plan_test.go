@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -39,25 +40,8 @@ func (n planNode) walk(visit func(planNode)) {
 // for every pair. (On a table of a few hundred rows the planner may still
 // prefer the latter: at that size it costs nothing.)
 func TestMaterializeDrivesLookupsFromThePairs(t *testing.T) {
-	url := os.Getenv("TASKS_TEST_POSTGRES_URL")
-	if url == "" {
-		t.Skip("TASKS_TEST_POSTGRES_URL is not set")
-	}
+	db, s := migratedInSchema(t, "TASKS_TEST_POSTGRES_URL")
 	ctx := t.Context()
-	db, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	schema := fmt.Sprintf("tasks_plan_%d", time.Now().UnixNano())
-	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	defer db.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE")
-	s := New(db, WithTasksTable(schema+".tasks"), WithActionVectorTable(schema+".action_vector"))
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 
 	const pairs = 8000
 	b := &store.Batch{OrganizationID: "acme", WorkflowRunID: "run", Priority: taskcreate.PriorityMedium,
@@ -143,4 +127,35 @@ func TestMaterializeDrivesLookupsFromThePairs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// migratedInSchema returns a pool on the server the environment variable
+// names and a migrated Store with opts on it, in a schema of its own that
+// is dropped when the test ends; it skips the test when the variable is not
+// set.
+func migratedInSchema(t *testing.T, variable string, opts ...Option) (*sql.DB, *Store) {
+	t.Helper()
+	dsn := os.Getenv(variable)
+	if dsn == "" {
+		t.Skipf("%s is not set", variable)
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	schema := fmt.Sprintf("tasks_test_plan_%d", time.Now().UnixNano())
+	if _, err := db.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	s := New(db, append(opts, WithTasksTable(schema+".tasks"), WithActionVectorTable(schema+".action_vector"))...)
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return db, s
 }

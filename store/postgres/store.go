@@ -213,6 +213,9 @@ func commitError(err error) error {
 // wrapErr names the failed step and marks errors a retry may cure, unless
 // the Store runs in the caller's transaction: only the caller can retry it.
 func (s *Store) wrapErr(step string, err error) error {
+	if err == nil {
+		return nil
+	}
 	if s.db.InCallerTx() {
 		return fmt.Errorf("postgres: %s: %w", step, err)
 	}

@@ -123,19 +123,14 @@ func (s *Store) SetTaskStatus(ctx context.Context, organizationID string, id uui
 	now := s.now().UTC().Truncate(time.Microsecond)
 	return sqldb.Retry(ctx, func() error {
 		return s.inTx(ctx, func(q sqldb.Querier) error {
-			res, err := q.ExecContext(ctx, s.sql.setTaskStatus, string(st), now, organizationID, [16]byte(id))
-			if hasCode(err, uniqueViolation) {
+			n, err := sqldb.Exec(ctx, q, s.sql.setTaskStatus, string(st), now, organizationID, [16]byte(id))
+			switch {
+			case hasCode(err, uniqueViolation):
 				return fmt.Errorf("postgres: set task %s to %s: %w: %w", id, st, store.ErrOpenTaskExists, err)
-			}
-			if err != nil {
-				return s.wrapErr("set task status", err)
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return s.wrapErr("set task status", err)
-			} else if n == 0 {
+			case n == 0 && err == nil:
 				return fmt.Errorf("postgres: task %s: %w", id, store.ErrTaskNotFound)
 			}
-			return nil
+			return s.wrapErr("set task status", err)
 		})
 	})
 }
@@ -145,21 +140,11 @@ func (s *Store) SweepTasks(ctx context.Context, sw *store.Sweep) (int, error) {
 	var n int
 	err := s.inTx(ctx, func(q sqldb.Querier) error {
 		if sw.DryRun {
-			if err := s.on(q, "SELECT", 0).QueryRowContext(ctx, s.sql.countSweep, sw.OrganizationID, sw.WorkflowRunID).Scan(&n); err != nil {
-				return s.wrapErr("count sweep", err)
-			}
-			return nil
+			return s.wrapErr("count sweep", s.on(q, "SELECT", 0).QueryRowContext(ctx, s.sql.countSweep, sw.OrganizationID, sw.WorkflowRunID).Scan(&n))
 		}
-		res, err := s.on(q, "UPDATE", 0).ExecContext(ctx, s.sql.sweepRun, sw.OrganizationID, sw.WorkflowRunID, sw.Now)
-		if err != nil {
-			return s.wrapErr("sweep run", err)
-		}
-		dismissed, err := res.RowsAffected()
-		if err != nil {
-			return s.wrapErr("sweep run", err)
-		}
-		n = int(dismissed)
-		return nil
+		var err error
+		n, err = sqldb.Exec(ctx, s.on(q, "UPDATE", 0), s.sql.sweepRun, sw.OrganizationID, sw.WorkflowRunID, sw.Now)
+		return s.wrapErr("sweep run", err)
 	})
 	return n, err
 }

@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/actionvector/tasks/internal/benchfixture"
 	tasksqlite "github.com/actionvector/tasks/store/sqlite"
+	"github.com/actionvector/tasks/storetest/benchfixture"
 	"github.com/actionvector/tasks/taskcreate"
 )
 

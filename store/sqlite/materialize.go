@@ -78,13 +78,9 @@ func (s *Store) materialize(ctx context.Context, q sqldb.Querier, c *call) (out 
 	if err != nil {
 		return out, err
 	}
-	written := int64(-1)
+	written := -1
 	if !b.DryRun {
-		res, err := on(q, "INSERT", "tasks", b.Len()).ExecContext(ctx, upsertTasks, b.OrganizationID, string(b.Priority), b.WorkflowRunID, formatTimestamp(b.Now), c.ids)
-		if err == nil {
-			written, err = res.RowsAffected()
-		}
-		if err != nil {
+		if written, err = sqldb.Exec(ctx, on(q, "INSERT", "tasks", b.Len()), upsertTasks, b.OrganizationID, string(b.Priority), b.WorkflowRunID, formatTimestamp(b.Now), c.ids); err != nil {
 			return out, s.wrapErr("upsert tasks", err)
 		}
 	}
@@ -97,15 +93,13 @@ func (s *Store) materialize(ctx context.Context, q sqldb.Querier, c *call) (out 
 		Scan(&out.Suppressed, &out.Skipped, &eligible, &counted); err != nil {
 		return out, s.wrapErr("count outcomes", err)
 	}
-	switch {
-	case b.DryRun:
+	created := counted // the tasks that kept the id proposed for them
+	if b.DryRun {
 		// counted: the eligible candidates with an open task to update.
-		out.Created, out.Updated = eligible-counted, counted
-	case written != int64(eligible):
-		return out, fmt.Errorf("sqlite: upsert wrote %d tasks for %d eligible candidates", written, eligible)
-	default:
-		// counted: the tasks that kept the id proposed for them.
-		out.Created, out.Updated = counted, eligible-counted
+		written, created = eligible, eligible-counted
+	}
+	if out, err = out.Upserted(eligible, written, created); err != nil {
+		return out, fmt.Errorf("sqlite: %w", err)
 	}
 	out.Unmatched = b.Len() - out.Suppressed - out.Skipped - eligible
 	var retired []store.CandidateResult
@@ -191,14 +185,7 @@ func (s *Store) listOutcomes(ctx context.Context, q sqldb.Querier, c *call, reti
 		return nil, s.wrapErr("list outcomes", err)
 	}
 	for i, r := range rows {
-		switch {
-		case r.Outcome != store.OutcomeUpdated: // suppressed or skipped: no task of theirs is written
-			rows[i].TaskID = uuid.Nil
-		case c.b.DryRun && r.TaskID == uuid.Nil:
-			rows[i].Outcome = store.OutcomeCreated
-		case !c.b.DryRun && r.TaskID == c.b.ProposedIDs[r.Index]:
-			rows[i].Outcome = store.OutcomeCreated
-		}
+		rows[i] = c.b.Settle(r)
 	}
 	return store.MarkRetired(rows, retired), nil
 }

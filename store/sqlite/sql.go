@@ -20,14 +20,19 @@ var (
 	countOutcomes      = mustRead("statements/count_outcomes.sql")
 	countPreview       = mustRead("statements/count_preview.sql")
 	listOutcomes       = mustRead("statements/list_outcomes.sql")
-	retireStale        = mustRead("statements/retire_stale.sql")
-	openTasks          = mustRead("statements/open_tasks.sql")
 	countOpen          = mustRead("statements/count_open.sql")
 	sweepRun           = mustRead("statements/sweep_run.sql")
 	countSweep         = mustRead("statements/count_sweep.sql")
 	putActionVectors   = mustRead("statements/put_action_vectors.sql")
 	listTasks          = mustRead("statements/list_tasks.sql")
 	setTaskStatus      = mustRead("statements/set_task_status.sql")
+)
+
+// A retirement and its dry run share the selection of the stale tasks.
+var (
+	staleTasks  = mustRead("statements/stale_tasks.sql")
+	retireStale = staleTasks + mustRead("statements/retire_stale.sql")
+	openTasks   = staleTasks + mustRead("statements/open_tasks.sql")
 )
 
 // mustRead returns an embedded file, which the build guarantees is there.

@@ -112,19 +112,14 @@ func (s *Store) SetTaskStatus(ctx context.Context, organizationID string, id uui
 	}
 	return sqldb.Retry(ctx, func() error {
 		return s.inWriteTx(ctx, func(q sqldb.Querier) error {
-			res, err := q.ExecContext(ctx, setTaskStatus, string(st), formatTimestamp(s.now()), organizationID, id[:])
-			if isUniqueViolation(err) {
+			n, err := sqldb.Exec(ctx, q, setTaskStatus, string(st), formatTimestamp(s.now()), organizationID, id[:])
+			switch {
+			case isUniqueViolation(err):
 				return fmt.Errorf("sqlite: set task %s to %s: %w: %w", id, st, store.ErrOpenTaskExists, err)
-			}
-			if err != nil {
-				return s.wrapErr("set task status", err)
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return s.wrapErr("set task status", err)
-			} else if n == 0 {
+			case n == 0 && err == nil:
 				return fmt.Errorf("sqlite: task %s: %w", id, store.ErrTaskNotFound)
 			}
-			return nil
+			return s.wrapErr("set task status", err)
 		})
 	})
 }
@@ -136,12 +131,8 @@ func (s *Store) SweepTasks(ctx context.Context, sw *store.Sweep) (int, error) {
 		if sw.DryRun {
 			return s.wrapErr("count sweep", on(q, "SELECT", "tasks", 0).QueryRowContext(ctx, countSweep, sw.OrganizationID, sw.WorkflowRunID).Scan(&n))
 		}
-		res, err := on(q, "UPDATE", "tasks", 0).ExecContext(ctx, sweepRun, sw.OrganizationID, sw.WorkflowRunID, formatTimestamp(sw.Now))
-		if err != nil {
-			return s.wrapErr("sweep run", err)
-		}
-		dismissed, err := res.RowsAffected()
-		n = int(dismissed)
+		var err error
+		n, err = sqldb.Exec(ctx, on(q, "UPDATE", "tasks", 0), sweepRun, sw.OrganizationID, sw.WorkflowRunID, formatTimestamp(sw.Now))
 		return s.wrapErr("sweep run", err)
 	})
 	return n, err

@@ -48,20 +48,15 @@ func Example() {
 	body := `{"domains":["restock"],"minConfidence":0.6,"organizationId":"550e8400-e29b-41d4-a716-446655440001",` +
 		`"perimeter":[{"shopId":"shop-uuid-1","variantId":"variant-uuid-1"},{"shopId":"shop-uuid-2","variantId":"variant-uuid-2"}],` +
 		`"workflowRunId":"workflow-run-uuid-abc123"}`
-	r := httptest.NewRequest(http.MethodPost, taskhttp.Path, strings.NewReader(body))
-	r.Header.Set("Authorization", "Bearer example-token")
-	r.Header.Set("Content-Type", "application/json")
-	w := httptest.NewRecorder()
-	mux.ServeHTTP(w, r)
-	fmt.Println(w.Code, w.Body)
-
-	// The same request again refreshes the two tasks instead.
-	r = httptest.NewRequest(http.MethodPost, taskhttp.Path, strings.NewReader(body))
-	r.Header.Set("Authorization", "Bearer example-token")
-	r.Header.Set("Content-Type", "application/json")
-	w = httptest.NewRecorder()
-	mux.ServeHTTP(w, r)
-	fmt.Println(w.Code, w.Body)
+	// Sent twice: the same request again refreshes the two tasks instead.
+	for range 2 {
+		r := httptest.NewRequest(http.MethodPost, taskhttp.Path, strings.NewReader(body))
+		r.Header.Set("Authorization", "Bearer example-token")
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		fmt.Println(w.Code, w.Body)
+	}
 	// Output:
 	// 200 {"success":true,"data":{"created":2,"updated":0,"suppressed":0,"skipped":0,"unmatched":0,"successCode":"WORKFLOW_TASKS_CREATED","workflowRunId":"workflow-run-uuid-abc123"}}
 	// 200 {"success":true,"data":{"created":0,"updated":2,"suppressed":0,"skipped":0,"unmatched":0,"successCode":"WORKFLOW_TASKS_CREATED","workflowRunId":"workflow-run-uuid-abc123"}}
@@ -71,8 +66,7 @@ func Example() {
 // DecodeRequestWithLimits (or DecodeRequest), WriteResult and WriteError,
 // keeping the wire format and the mapping from errors to statuses.
 func ExampleDecodeRequest() {
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, ":memory:")
+	store, err := sqlite.Open(context.Background(), ":memory:")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -119,13 +113,10 @@ func ExampleDecodeRequest() {
 
 // A Go client sends the wire types and reads the envelope.
 func ExampleNewRequestBody() {
-	body, err := json.Marshal(taskhttp.NewRequestBody(taskcreate.Request{
-		OrganizationID: "550e8400-e29b-41d4-a716-446655440001",
-		WorkflowRunID:  "workflow-run-uuid-abc123",
-		Domains:        []taskcreate.Domain{taskcreate.Restock},
-		MinConfidence:  0.6,
-		Perimeter:      []taskcreate.Pair{{VariantID: "variant-uuid-1", ShopID: "shop-uuid-1"}},
-	}))
+	req := taskcreate.Request{OrganizationID: "550e8400-e29b-41d4-a716-446655440001", WorkflowRunID: "workflow-run-uuid-abc123"}
+	req.Domains, req.MinConfidence = []taskcreate.Domain{taskcreate.Restock}, 0.6
+	req.Perimeter = []taskcreate.Pair{{VariantID: "variant-uuid-1", ShopID: "shop-uuid-1"}}
+	body, err := json.Marshal(taskhttp.NewRequestBody(req))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package taskhttp
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -20,6 +19,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
@@ -252,8 +256,7 @@ func TestHandler(t *testing.T) {
 				method = http.MethodPost
 			}
 			r := httptest.NewRequest(method, Path, strings.NewReader(tt.body))
-			r.Header.Set("Authorization", "Bearer "+testToken)
-			r.Header.Set("Content-Type", "application/json")
+			setClientHeaders(r.Header, testToken)
 			for name, values := range tt.header {
 				r.Header[name] = values
 				if len(values) == 0 {
@@ -264,8 +267,7 @@ func TestHandler(t *testing.T) {
 				r.ContentLength = -1
 				r.Body = io.NopCloser(strings.NewReader(tt.body)) // hides the length from the handler
 			}
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, r)
+			w := serve(h, r)
 
 			require.Equal(t, tt.wantStatus, w.Code, "body: %s", w.Body)
 			assert.Equal(t, "application/json", w.Header().Get("Content-Type"))
@@ -280,18 +282,12 @@ func TestHandler(t *testing.T) {
 				assert.Equal(t, tt.wantBody, w.Body.String())
 				return
 			}
-			var resp Response
-			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp), "body: %s", w.Body)
+			resp := decodeResponse(t, w)
 			assert.False(t, resp.Success)
 			assert.Nil(t, resp.Data)
 			assert.NotEmpty(t, resp.Error)
 			assert.Equal(t, tt.wantCode, resp.ErrorCode)
-			var fields []string
-			for _, f := range resp.FieldErrors {
-				fields = append(fields, f.Field+" "+f.Code)
-				assert.NotEmpty(t, f.Message, "message of %s", f.Field)
-			}
-			assert.Equal(t, tt.wantFields, fields, "fieldErrors of %s", w.Body)
+			assert.Equal(t, tt.wantFields, responseFields(t, resp), "fieldErrors of %s", w.Body)
 			switch tt.wantStatus {
 			case http.StatusUnauthorized:
 				assert.Equal(t, "Bearer", w.Header().Get("WWW-Authenticate"))
@@ -308,23 +304,9 @@ func TestHandlerUnauthorizedDoesNotReadBody(t *testing.T) {
 	h, err := NewHandler(taskcreate.New(unmatchedStore), Options{Token: testToken})
 	require.NoError(t, err)
 	body := &readRecorder{r: strings.NewReader(seedBody)}
-	r := httptest.NewRequest(http.MethodPost, Path, body)
-	r.Header.Set("Authorization", "Bearer wrong")
-	r.Header.Set("Content-Type", "application/json")
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
+	w := serve(h, newRequest(Path, "wrong", body))
 	assert.Equal(t, http.StatusUnauthorized, w.Code)
 	assert.False(t, body.read, "the body was read")
-}
-
-type readRecorder struct {
-	r    io.Reader
-	read bool
-}
-
-func (b *readRecorder) Read(p []byte) (int, error) {
-	b.read = true
-	return b.r.Read(p)
 }
 
 func TestHandlerStoreFailures(t *testing.T) {
@@ -373,21 +355,17 @@ func TestHandlerStoreFailures(t *testing.T) {
 			svc := taskcreate.New(tt.ts, taskcreate.WithRetry(2, time.Millisecond))
 			h, err := NewHandler(svc, Options{Token: testToken, Timeout: tt.timeout})
 			require.NoError(t, err)
-			r := httptest.NewRequest(http.MethodPost, Path, strings.NewReader(seedBody))
-			r.Header.Set("Authorization", "Bearer "+testToken)
-			r.Header.Set("Content-Type", "application/json")
+			r := newRequest(Path, testToken, strings.NewReader(seedBody))
 			if tt.cancel {
 				ctx, cancel := context.WithCancel(r.Context())
 				cancel()
 				r = r.WithContext(ctx)
 			}
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, r)
+			w := serve(h, r)
 
 			require.Equal(t, tt.wantStatus, w.Code, "body: %s", w.Body)
 			assert.Equal(t, tt.retryAfter, w.Header().Get("Retry-After"))
-			var resp Response
-			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
+			resp := decodeResponse(t, w)
 			assert.Equal(t, tt.wantCode, resp.ErrorCode)
 			assert.Empty(t, resp.FieldErrors)
 			if tt.wantCode == CodeOutcomeUnknown {
@@ -510,8 +488,7 @@ func TestWriteError(t *testing.T) {
 			for _, name := range []string{"WWW-Authenticate", "Allow", "Connection", "Retry-After"} {
 				assert.Equal(t, tt.wantHeader[name], w.Header().Get(name), "header %s", name)
 			}
-			var resp Response
-			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
+			resp := decodeResponse(t, w)
 			assert.False(t, resp.Success)
 			assert.Equal(t, tt.wantCode, resp.ErrorCode)
 			assert.Len(t, resp.FieldErrors, tt.wantFields)
@@ -528,50 +505,29 @@ func TestWriteError(t *testing.T) {
 // Beyond Options.MaxConcurrentCalls a request is refused at once, without
 // its body being read, and the slot comes back when the call returns.
 func TestHandlerMaxConcurrentCalls(t *testing.T) {
-	entered, release := make(chan struct{}), make(chan struct{})
-	blocking := storeFunc(func(_ context.Context, b *store.Batch) (store.Outcome, error) {
-		entered <- struct{}{}
-		<-release
-		return store.Outcome{Unmatched: b.Len()}, nil
-	})
-	h, err := NewHandler(taskcreate.New(blocking), Options{Token: testToken, MaxConcurrentCalls: 1})
+	ts, entered, release := blockingStore()
+	h, err := NewHandler(taskcreate.New(ts), Options{Token: testToken, MaxConcurrentCalls: 1})
 	require.NoError(t, err)
-	send := func(body io.Reader) *httptest.ResponseRecorder {
-		r := httptest.NewRequest(http.MethodPost, Path, body)
-		r.Header.Set("Authorization", "Bearer "+testToken)
-		r.Header.Set("Content-Type", "application/json")
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		return w
-	}
 
 	first := make(chan *httptest.ResponseRecorder)
-	go func() { first <- send(strings.NewReader(seedBody)) }()
+	go func() { first <- post(h, strings.NewReader(seedBody), len(seedBody)) }()
 	<-entered // the first call holds the only slot
 
 	body := &readRecorder{r: strings.NewReader(seedBody)}
-	w := send(body)
-	require.Equal(t, http.StatusTooManyRequests, w.Code, "body: %s", w.Body)
-	assert.Equal(t, "1", w.Header().Get("Retry-After"))
+	w := post(h, body, -1)
+	assertTooManyRequests(t, w)
 	assert.False(t, body.read, "the body of a refused request was read")
-	var resp Response
-	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
-	assert.False(t, resp.Success)
-	assert.Equal(t, CodeTooManyRequests, resp.ErrorCode)
-	assert.NotEmpty(t, resp.Error)
 
 	// Requests refused before the body is read take no slot.
-	r := httptest.NewRequest(http.MethodPost, Path, strings.NewReader(seedBody))
-	rw := httptest.NewRecorder()
-	h.ServeHTTP(rw, r)
-	assert.Equal(t, http.StatusUnauthorized, rw.Code)
+	w = serve(h, httptest.NewRequest(http.MethodPost, Path, strings.NewReader(seedBody)))
+	assert.Equal(t, http.StatusUnauthorized, w.Code)
 
 	release <- struct{}{}
 	assert.Equal(t, http.StatusOK, (<-first).Code)
 
 	// The slot is back: the next call goes through.
 	go func() { <-entered; release <- struct{}{} }()
-	w = send(strings.NewReader(seedBody))
+	w = post(h, strings.NewReader(seedBody), len(seedBody))
 	assert.Equal(t, http.StatusOK, w.Code, "body: %s", w.Body)
 }
 
@@ -580,53 +536,15 @@ func TestHandlerRequestTimeout(t *testing.T) {
 	ts := &countingStore{TaskStore: unmatchedStore}
 	h, err := NewHandler(taskcreate.New(ts), Options{Token: testToken})
 	require.NoError(t, err)
-	r := httptest.NewRequest(http.MethodPost, Path, &timeoutReader{text: seedBody[:40], err: os.ErrDeadlineExceeded})
-	r.Header.Set("Authorization", "Bearer "+testToken)
-	r.Header.Set("Content-Type", "application/json")
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
+	w := serve(h, newRequest(Path, testToken, &timeoutReader{text: seedBody[:40], err: os.ErrDeadlineExceeded}))
 
 	require.Equal(t, http.StatusRequestTimeout, w.Code, "body: %s", w.Body)
 	assert.Equal(t, "close", w.Header().Get("Connection"))
-	var resp Response
-	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
+	resp := decodeResponse(t, w)
 	assert.False(t, resp.Success)
 	assert.Equal(t, CodeRequestTimeout, resp.ErrorCode)
 	assert.Empty(t, resp.FieldErrors)
 	assert.Zero(t, ts.calls.Load())
-}
-
-// The same through a real http.Server whose ReadTimeout ends a stalled body.
-func TestServerReadTimeout(t *testing.T) {
-	h, err := NewHandler(taskcreate.New(unmatchedStore), Options{Token: testToken})
-	require.NoError(t, err)
-	srv := httptest.NewUnstartedServer(h)
-	srv.Config.ReadTimeout = 200 * time.Millisecond
-	srv.Start()
-	t.Cleanup(srv.Close)
-
-	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	// Headers announcing the whole seed body, then only its first half.
-	_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-		Path, testToken, len(seedBody), seedBody[:len(seedBody)/2])
-	require.NoError(t, err)
-
-	require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
-	start := time.Now()
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	assert.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond, "answered before the read timeout")
-	require.Equal(t, http.StatusRequestTimeout, res.StatusCode)
-	assert.True(t, res.Close, "the connection is kept open")
-	assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
-	var resp Response
-	require.NoError(t, json.NewDecoder(res.Body).Decode(&resp))
-	assert.False(t, resp.Success)
-	assert.Equal(t, CodeRequestTimeout, resp.ErrorCode)
-	assert.NotEmpty(t, resp.Error)
 }
 
 func TestWriteResult(t *testing.T) {
@@ -652,12 +570,7 @@ func TestHandlerLogging(t *testing.T) {
 	broken, err := NewHandler(taskcreate.New(failing), Options{Token: testToken, Logger: logger})
 	require.NoError(t, err)
 
-	send := func(h http.Handler, token, body string) {
-		r := httptest.NewRequest(http.MethodPost, Path, strings.NewReader(body))
-		r.Header.Set("Authorization", "Bearer "+token)
-		r.Header.Set("Content-Type", "application/json")
-		h.ServeHTTP(httptest.NewRecorder(), r)
-	}
+	send := func(h http.Handler, token, body string) { serve(h, newRequest(Path, token, strings.NewReader(body))) }
 	send(ok, testToken, seedBody)
 	send(ok, testToken, body("minConfidence", `"high"`))
 	send(ok, "wrong-"+testToken, seedBody)
@@ -698,6 +611,53 @@ func TestHandlerLogging(t *testing.T) {
 	assert.EqualValues(t, 500, entries[3]["status"])
 	assert.Equal(t, CodeDatabaseError, entries[3]["errorCode"])
 	assert.Contains(t, entries[3]["error"], "disk I/O error", "the store's own words stay in the log")
+}
+
+// The request's span belongs to the router: the handler annotates it with
+// its answer, and its log line carries the trace id.
+func TestHandlerAnnotatesTheRequestSpan(t *testing.T) {
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	defer tp.Shutdown(context.Background())
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+	failing := storeFunc(func(context.Context, *store.Batch) (store.Outcome, error) {
+		return store.Outcome{}, errors.New("disk I/O error")
+	})
+	for _, c := range []struct {
+		store      taskcreate.TaskStore
+		body       string
+		status     int
+		code       string
+		spanStatus codes.Code
+	}{
+		{newSeededStore(t), seedBody, 200, "", codes.Unset},
+		{newSeededStore(t), body("minConfidence", `"high"`), 400, CodeValidationError, codes.Unset},
+		{failing, seedBody, 500, CodeDatabaseError, codes.Error},
+	} {
+		h, err := NewHandler(taskcreate.New(c.store, taskcreate.WithTracerProvider(tp)), Options{Token: testToken, Logger: logger})
+		require.NoError(t, err)
+		// The router's middleware: a server span around the handler.
+		ctx, span := tp.Tracer("router").Start(t.Context(), "POST "+Path, trace.WithSpanKind(trace.SpanKindServer))
+		serve(h, newRequest(Path, testToken, strings.NewReader(c.body)).WithContext(ctx))
+		span.End()
+
+		ended := spans.Ended()
+		server := ended[len(ended)-1]
+		require.Equal(t, "POST "+Path, server.Name())
+		got := map[attribute.Key]attribute.Value{}
+		for _, kv := range server.Attributes() {
+			got[kv.Key] = kv.Value
+		}
+		assert.Equal(t, int64(c.status), got["http.response.status_code"].AsInt64())
+		assert.Equal(t, c.code, got["actionvector.error_code"].AsString())
+		assert.Equal(t, c.spanStatus, server.Status().Code, "a server span is an error for a 5xx only")
+
+		lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+		var entry map[string]any
+		require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &entry))
+		assert.Equal(t, span.SpanContext().TraceID().String(), entry["trace_id"])
+	}
 }
 
 // The in-flight bound defaults to DefaultMaxInFlightBytes, raised to the

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -59,6 +58,16 @@ var unmatchedStore = storeFunc(func(_ context.Context, b *store.Batch) (store.Ou
 	return store.Outcome{Unmatched: b.Len()}, nil
 })
 
+// blockingStore holds every call until released, announcing it on entered.
+func blockingStore() (ts storeFunc, entered chan struct{}, release chan struct{}) {
+	entered, release = make(chan struct{}), make(chan struct{})
+	return func(_ context.Context, b *store.Batch) (store.Outcome, error) {
+		entered <- struct{}{}
+		<-release
+		return store.Outcome{Unmatched: b.Len()}, nil
+	}, entered, release
+}
+
 // newSeededStore returns an in-memory SQLite store holding the action
 // vectors that make the seed request create exactly two tasks.
 func newSeededStore(t *testing.T) *countingStore {
@@ -96,11 +105,7 @@ func TestSQLiteBusyIsServiceUnavailable(t *testing.T) {
 
 	h, err := NewHandler(taskcreate.New(ts, taskcreate.WithRetry(3, time.Millisecond)), Options{Token: testToken})
 	require.NoError(t, err)
-	r := httptest.NewRequest(http.MethodPost, Path, strings.NewReader(seedBody))
-	r.Header.Set("Authorization", "Bearer "+testToken)
-	r.Header.Set("Content-Type", "application/json")
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
+	w := serve(h, newRequest(Path, testToken, strings.NewReader(seedBody)))
 	require.Equal(t, http.StatusServiceUnavailable, w.Code, w.Body.String())
 	require.Equal(t, "1", w.Header().Get("Retry-After"))
 	require.Contains(t, w.Body.String(), `"errorCode":"STORE_BUSY"`)

@@ -1,9 +1,7 @@
 package taskhttp
 
 import (
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -57,11 +55,7 @@ func TestSweepHandler(t *testing.T) {
 			if token == "" {
 				token = testToken
 			}
-			r := httptest.NewRequest(http.MethodPost, SweepPath, strings.NewReader(tt.body))
-			r.Header.Set("Authorization", "Bearer "+token)
-			r.Header.Set("Content-Type", "application/json")
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, r)
+			w := serve(h, newRequest(SweepPath, token, strings.NewReader(tt.body)))
 
 			require.Equal(t, tt.wantStatus, w.Code, "body: %s", w.Body)
 			assert.Equal(t, "application/json", w.Header().Get("Content-Type"))
@@ -69,14 +63,9 @@ func TestSweepHandler(t *testing.T) {
 				assert.Equal(t, tt.wantBody, w.Body.String())
 				return
 			}
-			var resp Response
-			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
+			resp := decodeResponse(t, w)
 			assert.Equal(t, tt.wantCode, resp.ErrorCode)
-			var fields []string
-			for _, f := range resp.FieldErrors {
-				fields = append(fields, f.Field+" "+f.Code)
-			}
-			assert.ElementsMatch(t, tt.wantFields, fields)
+			assert.ElementsMatch(t, tt.wantFields, responseFields(t, resp))
 		})
 	}
 	_, err := NewSweepHandler(nil, Options{Token: testToken})

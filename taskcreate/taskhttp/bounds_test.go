@@ -2,24 +2,32 @@ package taskhttp
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
+	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
 )
+
+// The bounds a request meets: the size of what it asks for (the limits of
+// the service, applied as the body is read), the bytes of the requests in
+// flight at once, and the share of open tasks a call may retire.
 
 // permutations calls f with every order of fields.
 func permutations(fields [][2]string, f func([][2]string)) {
@@ -174,8 +182,7 @@ func TestHandlerRefusesOverLimitsEarly(t *testing.T) {
 				body := &countingReader{r: bytes.NewReader(b)}
 				w := post(h, body, length)
 				require.Equal(t, http.StatusBadRequest, w.Code, "body: %.300s", w.Body)
-				var resp Response
-				require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
+				resp := decodeResponse(t, w)
 				require.Len(t, resp.FieldErrors, 1)
 				assert.Equal(t, tt.field, resp.FieldErrors[0].Field)
 				assert.Equal(t, CodeValidationError, resp.ErrorCode)
@@ -203,8 +210,7 @@ func TestHandlerOutcomesCountUniquePairs(t *testing.T) {
 	b.WriteString(`]}`)
 	w := post(h, bytes.NewReader(b.Bytes()), b.Len())
 	require.Equal(t, http.StatusOK, w.Code, "body: %.300s", w.Body)
-	var resp Response
-	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
+	resp := decodeResponse(t, w)
 	require.NotNil(t, resp.Data.Outcomes)
 	assert.Len(t, *resp.Data.Outcomes, 2)
 }
@@ -261,72 +267,242 @@ func fieldsOf(invalid *taskcreate.ValidationError) []string {
 	return out
 }
 
-// countingListener counts the bytes read from its connections.
-type countingListener struct {
-	net.Listener
-	read *atomic.Int64
+// paddedBody is the seed body grown to n bytes by trailing spaces.
+func paddedBody(t *testing.T, n int) string {
+	t.Helper()
+	require.GreaterOrEqual(t, n, len(seedBody))
+	return seedBody + strings.Repeat(" ", n-len(seedBody))
 }
 
-func (l countingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	return countingConn{c, l.read}, err
+// assertTooManyRequests checks that w is the refusal of a request beyond a
+// bound of the calls or bytes in flight.
+func assertTooManyRequests(t *testing.T, w *httptest.ResponseRecorder) {
+	t.Helper()
+	require.Equal(t, http.StatusTooManyRequests, w.Code, "body: %s", w.Body)
+	assert.Equal(t, "1", w.Header().Get("Retry-After"))
+	resp := decodeResponse(t, w)
+	assert.False(t, resp.Success)
+	assert.Equal(t, CodeTooManyRequests, resp.ErrorCode)
+	assert.Contains(t, resp.Error, "no task was written")
 }
 
-type countingConn struct {
-	net.Conn
-	read *atomic.Int64
+// A request whose Content-Length does not fit in what the running calls
+// leave is refused at once, unread; the bytes come back once the response
+// of the call that held them is written.
+func TestHandlerMaxInFlightBytesContentLength(t *testing.T) {
+	ts, entered, release := blockingStore()
+	const bound = 4096
+	h, err := NewHandler(taskcreate.New(ts), Options{Token: testToken, MaxBodyBytes: bound, MaxInFlightBytes: bound})
+	require.NoError(t, err)
+
+	first := make(chan *httptest.ResponseRecorder)
+	go func() { first <- post(h, strings.NewReader(paddedBody(t, 3000)), 3000) }()
+	<-entered // the first call holds 3000 of the 4096 bytes
+
+	body := &readRecorder{r: strings.NewReader(paddedBody(t, 1097))}
+	w := post(h, body, 1097)
+	assertTooManyRequests(t, w)
+	assert.False(t, body.read, "the body of a refused request was read")
+
+	// What is left is still free: a request that fits exactly goes through.
+	second := make(chan *httptest.ResponseRecorder)
+	go func() { second <- post(h, strings.NewReader(paddedBody(t, 1096)), 1096) }()
+	<-entered
+	release <- struct{}{}
+	release <- struct{}{}
+	require.Equal(t, http.StatusOK, (<-first).Code)
+	require.Equal(t, http.StatusOK, (<-second).Code)
+
+	// Every byte is back: the largest body is admitted.
+	go func() { <-entered; release <- struct{}{} }()
+	w = post(h, strings.NewReader(paddedBody(t, bound)), bound)
+	assert.Equal(t, http.StatusOK, w.Code, "body: %s", w.Body)
+	assert.Zero(t, h.(*handler).inFlight.used.Load())
 }
 
-func (c countingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.read.Add(int64(n))
-	return n, err
+// A body of unknown length takes its bytes as they arrive, and is refused
+// as soon as they stop fitting, the rest unread.
+func TestHandlerMaxInFlightBytesChunked(t *testing.T) {
+	ts, entered, release := blockingStore()
+	const bound = 64 << 10
+	h, err := NewHandler(taskcreate.New(ts), Options{Token: testToken, MaxBodyBytes: bound, MaxInFlightBytes: bound})
+	require.NoError(t, err)
+
+	first := make(chan *httptest.ResponseRecorder)
+	go func() { first <- post(h, strings.NewReader(paddedBody(t, bound-10_000)), bound-10_000) }()
+	<-entered
+
+	huge := &countingReader{r: strings.NewReader(paddedBody(t, 1<<20))} // over MaxBodyBytes too, but the bound comes first
+	w := post(h, huge, -1)
+	assertTooManyRequests(t, w)
+	assert.Positive(t, huge.n.Load())
+	assert.Less(t, huge.n.Load(), int64(10_000+16<<10), "read far past what fits")
+
+	// A chunked body that fits goes through, taking its bytes as it goes.
+	second := make(chan *httptest.ResponseRecorder)
+	go func() { second <- post(h, strings.NewReader(paddedBody(t, 9_000)), -1) }()
+	<-entered
+	release <- struct{}{}
+	release <- struct{}{}
+	require.Equal(t, http.StatusOK, (<-first).Code)
+	require.Equal(t, http.StatusOK, (<-second).Code)
+	assert.Zero(t, h.(*handler).inFlight.used.Load(), "bytes held after the responses")
 }
 
-// Through a real server: the refusal reaches the client, which has not
-// sent most of its body, and the connection is closed, also behind a
-// middleware that wraps the body, as otelhttp does.
-func TestServerRefusesOverLimitsEarly(t *testing.T) {
-	svc := taskcreate.New(unmatchedStore, taskcreate.WithMaxPerimeter(1000))
+// Many requests at once, of every kind the bound sees (sized, chunked,
+// refused, failing), never hold more than the bound and give every byte
+// back.
+func TestHandlerMaxInFlightBytesConcurrent(t *testing.T) {
+	const bound = 32 << 10
+	var h http.Handler
+	var over atomic.Int64 // in flight above the bound, seen by a running call
+	ts := storeFunc(func(_ context.Context, b *store.Batch) (store.Outcome, error) {
+		if used := h.(*handler).inFlight.used.Load(); used > bound {
+			over.Store(used)
+		}
+		time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond)
+		return store.Outcome{Unmatched: b.Len()}, nil
+	})
+	var err error
+	h, err = NewHandler(taskcreate.New(ts), Options{Token: testToken, MaxBodyBytes: 16 << 10, MaxInFlightBytes: bound})
+	require.NoError(t, err)
+
+	var wg sync.WaitGroup
+	var statuses sync.Map
+	for i := range 200 {
+		wg.Go(func() {
+			size := len(seedBody) + rand.IntN(16<<10-len(seedBody))
+			b := paddedBody(t, size)
+			if i%7 == 0 {
+				b = `{"organizationId":1}` + strings.Repeat(" ", size)
+			}
+			length := len(b)
+			if i%2 == 0 {
+				length = -1
+			}
+			w := post(h, strings.NewReader(b), length)
+			n, _ := statuses.LoadOrStore(w.Code, new(atomic.Int64))
+			n.(*atomic.Int64).Add(1)
+		})
+	}
+	wg.Wait()
+	statuses.Range(func(code, n any) bool {
+		t.Logf("%d: %d requests", code, n.(*atomic.Int64).Load())
+		assert.Contains(t, []int{http.StatusOK, http.StatusBadRequest, http.StatusTooManyRequests}, code, "%d requests", n.(*atomic.Int64).Load())
+		return true
+	})
+	assert.Zero(t, over.Load(), "bytes in flight above the bound")
+	assert.Zero(t, h.(*handler).inFlight.used.Load(), "bytes held after every response")
+}
+
+// The counter itself: exactly what fits is taken, and never more than the
+// bound, even at its largest.
+func TestInFlight(t *testing.T) {
+	f := &inFlight{max: 10}
+	assert.True(t, f.acquire(4))
+	assert.True(t, f.acquire(6))
+	assert.False(t, f.acquire(1))
+	assert.True(t, f.acquire(0))
+	f.release(6)
+	assert.False(t, f.acquire(7))
+	assert.True(t, f.acquire(6))
+	assert.Equal(t, int64(10), f.used.Load())
+
+	unbounded := &inFlight{max: math.MaxInt64}
+	assert.True(t, unbounded.acquire(math.MaxInt64-1))
+	assert.False(t, unbounded.acquire(2), "overflowed")
+	assert.True(t, unbounded.acquire(1))
+
+	var wg sync.WaitGroup
+	f = &inFlight{max: 100}
+	var took atomic.Int64
+	for range 64 {
+		wg.Go(func() {
+			for range 1000 {
+				if f.acquire(7) {
+					if took.Add(7) > 100 {
+						t.Error("more than the bound taken")
+					}
+					took.Add(-7)
+					f.release(7)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.Zero(t, f.used.Load())
+}
+
+// maxRetireFraction and snapshotDate are optional; a value of the wrong
+// form is a 400 on its field.
+func TestDecodeRetireFractionAndSnapshotDate(t *testing.T) {
+	body := func(extra string) string { return strings.Replace(seedBody, `"domains"`, extra+`,"domains"`, 1) }
+	req, err := DecodeRequest(strings.NewReader(body(`"maxRetireFraction":0.8,"snapshotDate":"2026-11-27"`)))
+	require.NoError(t, err)
+	require.NotNil(t, req.MaxRetireFraction)
+	assert.Equal(t, 0.8, *req.MaxRetireFraction)
+	assert.Equal(t, time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), req.SnapshotDate)
+
+	req, err = DecodeRequest(strings.NewReader(body(`"maxRetireFraction":null,"snapshotDate":null`)))
+	require.NoError(t, err)
+	assert.Nil(t, req.MaxRetireFraction)
+	assert.True(t, req.SnapshotDate.IsZero())
+
+	for extra, field := range map[string]string{
+		`"snapshotDate":"2026-11-27T00:00:00Z"`: "snapshotDate",
+		`"snapshotDate":"2026-02-30"`:           "snapshotDate",
+		`"snapshotDate":"27/11/2026"`:           "snapshotDate",
+		`"snapshotDate":20261127`:               "snapshotDate",
+		`"maxRetireFraction":"half"`:            "maxRetireFraction",
+	} {
+		_, err := DecodeRequest(strings.NewReader(body(extra)))
+		assert.Equal(t, []string{field + "=" + CodeValidationError}, fieldCodesOf(t, err), extra)
+	}
+
+	// Out of range is the service's to say, on the same field.
+	svc := taskcreate.New(storeFunc(func(context.Context, *store.Batch) (store.Outcome, error) {
+		return store.Outcome{}, nil
+	}))
+	req, err = DecodeRequest(strings.NewReader(body(`"maxRetireFraction":1.5`)))
+	require.NoError(t, err)
+	_, err = svc.CreateTasks(t.Context(), req)
+	assert.Equal(t, []string{"maxRetireFraction=" + CodeValidationError}, fieldCodesOf(t, err))
+
+	// The wire form of a request round-trips both.
+	want := req
+	want.MaxRetireFraction, want.SnapshotDate = ptrTo(0.25), time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
+	encoded, err := json.Marshal(NewRequestBody(want))
+	require.NoError(t, err)
+	got, err := DecodeRequest(strings.NewReader(string(encoded)))
+	require.NoError(t, err)
+	assert.Equal(t, want.SnapshotDate, got.SnapshotDate)
+	assert.Equal(t, *want.MaxRetireFraction, *got.MaxRetireFraction)
+}
+
+// A call the retirement budget refuses is a 409 with the numbers.
+func TestHandlerRetireBudgetExceeded(t *testing.T) {
+	svc := taskcreate.New(storeFunc(func(context.Context, *store.Batch) (store.Outcome, error) {
+		return store.Outcome{}, &taskcreate.RetireBudgetError{WouldRetire: 30, Open: 40, Budget: 0.5}
+	}))
 	h, err := NewHandler(svc, Options{Token: testToken})
 	require.NoError(t, err)
-	b, end := bigPerimeterBody(`"domains":["restock"],`, 200_000, 1000)
-	for _, wrap := range []bool{false, true} {
-		var served http.Handler = h
-		if wrap {
-			served = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				r.Body = io.NopCloser(r.Body)
-				h.ServeHTTP(w, r)
-			})
-		}
-		srv := httptest.NewUnstartedServer(served)
-		var read atomic.Int64
-		srv.Listener = countingListener{srv.Listener, &read}
-		srv.Start()
-		t.Cleanup(srv.Close)
-		for _, chunked := range []bool{false, true} {
-			for range 3 {
-				read.Store(0)
-				var body io.Reader = bytes.NewReader(b)
-				if chunked {
-					body = io.NopCloser(body)
-				}
-				req, err := http.NewRequest(http.MethodPost, srv.URL+Path, body)
-				require.NoError(t, err)
-				req.Header.Set("Authorization", "Bearer "+testToken)
-				req.Header.Set("Content-Type", "application/json")
-				res, err := http.DefaultClient.Do(req)
-				require.NoError(t, err, "wrapped %v, chunked %v", wrap, chunked)
-				var resp Response
-				require.NoError(t, json.NewDecoder(res.Body).Decode(&resp))
-				res.Body.Close()
-				assert.Equal(t, http.StatusBadRequest, res.StatusCode)
-				assert.True(t, res.Close, "the connection is kept open")
-				require.Len(t, resp.FieldErrors, 1)
-				assert.Equal(t, "perimeter", resp.FieldErrors[0].Field)
-				// net/http reads up to 256 KiB of the rest, twice for a chunked body, looking for its end.
-				assert.Less(t, read.Load(), int64(end+1<<20), "wrapped %v, chunked %v: the server read %d bytes of %d", wrap, chunked, read.Load(), len(b))
-			}
-		}
+	w := serve(h, newRequest(Path, testToken, strings.NewReader(strings.Replace(seedBody, `"domains"`, `"retireStale":true,"domains"`, 1))))
+	require.Equal(t, http.StatusConflict, w.Code, w.Body.String())
+	assert.JSONEq(t, `{"success":false,"errorCode":"RETIRE_BUDGET_EXCEEDED",
+		"error":"the call would retire 30 of 40 open tasks, more than its budget of 0.5 allows; no task was written (maxRetireFraction replaces the budget for a run whose recommendations really ended)",
+		"retire":{"wouldRetire":30,"open":40,"budget":0.5}}`, w.Body.String())
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// fieldCodesOf flattens a validation error into "field=CODE" strings.
+func fieldCodesOf(t *testing.T, err error) []string {
+	t.Helper()
+	var invalid *taskcreate.ValidationError
+	require.ErrorAs(t, err, &invalid)
+	var out []string
+	for _, f := range invalid.Fields {
+		out = append(out, f.Field+"="+f.Code)
 	}
+	return out
 }

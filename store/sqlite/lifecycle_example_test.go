@@ -1,4 +1,4 @@
-package taskcreate_test
+package sqlite_test
 
 import (
 	"context"
@@ -11,20 +11,22 @@ import (
 	"github.com/actionvector/tasks/taskcreate"
 )
 
-// exampleStore returns an in-memory store holding restock recommendations
+// The examples of a task's life beyond creation, on an in-memory store.
+
+// lifecycleStore returns an in-memory store holding restock recommendations
 // of org-1 for three positions, and a service on it.
-func exampleStore(ctx context.Context) (*sqlite.Store, *taskcreate.Service) {
+func lifecycleStore(ctx context.Context) (*sqlite.Store, *taskcreate.Service) {
 	store, err := sqlite.Open(ctx, ":memory:")
 	if err != nil {
 		log.Fatal(err)
 	}
-	put(ctx, store, time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), map[string]int{"sku-1": 12, "sku-2": 5, "sku-3": 8})
+	putRestock(ctx, store, time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), map[string]int{"sku-1": 12, "sku-2": 5, "sku-3": 8})
 	return store, taskcreate.New(store)
 }
 
-// put writes a day's restock recommendations in paris-01, a quantity per
+// putRestock writes a day's restock recommendations in paris-01, a quantity per
 // variant.
-func put(ctx context.Context, store *sqlite.Store, day time.Time, qty map[string]int) {
+func putRestock(ctx context.Context, store *sqlite.Store, day time.Time, qty map[string]int) {
 	var rows []taskcreate.ActionVector
 	for variant, n := range qty {
 		rows = append(rows, taskcreate.ActionVector{OrganizationID: "org-1", VariantID: variant, ShopID: "paris-01",
@@ -35,18 +37,18 @@ func put(ctx context.Context, store *sqlite.Store, day time.Time, qty map[string
 	}
 }
 
-func request(run string) taskcreate.Request {
+func restockRequest(run string) taskcreate.Request {
 	return taskcreate.Request{OrganizationID: "org-1", WorkflowRunID: run, Domains: []taskcreate.Domain{taskcreate.Restock},
 		Perimeter: []taskcreate.Pair{{VariantID: "sku-1", ShopID: "paris-01"}, {VariantID: "sku-2", ShopID: "paris-01"}, {VariantID: "sku-3", ShopID: "paris-01"}}}
 }
 
 // A dry run says what the call would do, and writes nothing.
-func ExampleService_CreateTasks_dryRun() {
+func Example_dryRun() {
 	ctx := context.Background()
-	store, svc := exampleStore(ctx)
+	store, svc := lifecycleStore(ctx)
 	defer store.Close()
 
-	req := request("run-1")
+	req := restockRequest("run-1")
 	req.DryRun = true
 	res, err := svc.CreateTasks(ctx, req)
 	if err != nil {
@@ -63,16 +65,16 @@ func ExampleService_CreateTasks_dryRun() {
 
 // A newer snapshot stops recommending sku-2: a call that retires stale
 // tasks dismisses its open task, and says which one, candidate by candidate.
-func ExampleService_CreateTasks_retireStale() {
+func Example_retireStale() {
 	ctx := context.Background()
-	store, svc := exampleStore(ctx)
+	store, svc := lifecycleStore(ctx)
 	defer store.Close()
-	if _, err := svc.CreateTasks(ctx, request("run-1")); err != nil {
+	if _, err := svc.CreateTasks(ctx, restockRequest("run-1")); err != nil {
 		log.Fatal(err)
 	}
 
-	put(ctx, store, time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC), map[string]int{"sku-1": 10, "sku-2": 0, "sku-3": 8})
-	req := request("run-2")
+	putRestock(ctx, store, time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC), map[string]int{"sku-1": 10, "sku-2": 0, "sku-3": 8})
+	req := restockRequest("run-2")
 	req.RetireStale, req.ReturnOutcomes = true, true
 	res, err := svc.CreateTasks(ctx, req)
 	if err != nil {
@@ -91,17 +93,16 @@ func ExampleService_CreateTasks_retireStale() {
 
 // The cron job that declares a run dead dismisses the OPEN tasks that only
 // it vouches for: those no later run refreshed.
-func ExampleService_SweepRun() {
+func Example_sweepRun() {
 	ctx := context.Background()
-	store, svc := exampleStore(ctx)
+	store, svc := lifecycleStore(ctx)
 	defer store.Close()
-	if _, err := svc.CreateTasks(ctx, request("run-dead")); err != nil {
-		log.Fatal(err)
-	}
-	later := request("run-live")
-	later.Perimeter = later.Perimeter[:1] // run-live takes sku-1 over
-	if _, err := svc.CreateTasks(ctx, later); err != nil {
-		log.Fatal(err)
+	dead, live := restockRequest("run-dead"), restockRequest("run-live")
+	live.Perimeter = live.Perimeter[:1] // run-live takes sku-1 over
+	for _, req := range []taskcreate.Request{dead, live} {
+		if _, err := svc.CreateTasks(ctx, req); err != nil {
+			log.Fatal(err)
+		}
 	}
 
 	res, err := svc.SweepRun(ctx, taskcreate.SweepRequest{OrganizationID: "org-1", WorkflowRunID: "run-dead"})

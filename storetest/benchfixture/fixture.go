@@ -1,7 +1,9 @@
-// Package benchfixture generates the deterministic data set the benchmarks of
-// this module run on: the action vectors of one organization over a
+// Package benchfixture generates the deterministic data set the adapters'
+// benchmarks and the bench program run on, and that an adapter of your own
+// can be measured on too: the action vectors of one organization over a
 // universe of variants x shops, in all three domains at two snapshot dates,
 // and a perimeter of distinct pairs drawn from that universe.
+// RunCreateAndUpdate runs the two benchmarks every adapter reports.
 //
 // The latest snapshot is shaped like a production day: most positions have
 // a row per domain (the others are unmatched), about 45% of rows have a
