@@ -68,22 +68,17 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer s.Close()
-	qty, confidence := 12, 0.82
-	err = s.PutActionVectors(ctx, []taskcreate.ActionVector{{
-		OrganizationID: "org-1", VariantID: "sku-42", ShopID: "paris-01",
-		SnapshotDate: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), Domain: taskcreate.Restock,
-		RecommendedQty: &qty, Confidence: &confidence, Snapshot: json.RawMessage(`{"daysOfCover":2.5}`),
-	}})
-	if err != nil {
+	day, qty := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), 12
+	row := taskcreate.ActionVector{OrganizationID: "org-1", VariantID: "sku-42", ShopID: "paris-01", SnapshotDate: day,
+		Domain: taskcreate.Restock, RecommendedQty: &qty, Snapshot: json.RawMessage(`{}`)}
+	if err := s.PutActionVectors(ctx, []taskcreate.ActionVector{row}); err != nil {
 		log.Fatal(err)
 	}
 
 	svc := taskcreate.New(s)
-	res, err := svc.CreateTasks(ctx, taskcreate.Request{
-		OrganizationID: "org-1", WorkflowRunID: "run-1",
-		Domains:   []taskcreate.Domain{taskcreate.Restock},
-		Perimeter: []taskcreate.Pair{{VariantID: "sku-42", ShopID: "paris-01"}},
-	})
+	req := taskcreate.Request{OrganizationID: "org-1", WorkflowRunID: "run-1", Domains: []taskcreate.Domain{taskcreate.Restock}}
+	req.Perimeter = []taskcreate.Pair{{VariantID: row.VariantID, ShopID: row.ShopID}}
+	res, err := svc.CreateTasks(ctx, req)
 	if err != nil {
 		log.Fatal(err)
 	}
