@@ -108,14 +108,16 @@
 // The handler is a plain http.Handler, so any router mounts it: chi with
 // r.Method("POST", taskhttp.Path, h), gin with
 // router.POST(taskhttp.Path, gin.WrapH(h)), echo with
-// e.POST(taskhttp.Path, echo.WrapHandler(h)). Services that prefer their own
-// middleware for authentication or limits use DecodeRequest (or
-// DecodeRequestWithLimits with Service.Limits, to refuse an oversized
-// request while reading as the handler does), WriteResult and WriteError,
-// which hold the same decoding and the same error mapping as the handler;
-// ErrNotFound, ErrMethodNotAllowed, ErrUnauthorized, ErrUnsupportedMediaType
-// and ErrTooManyRequests give their own checks the same envelope; a body they read themselves whose read timed out is a 408
-// once wrapped with ErrRequestTimeout. Serve the handler from an http.Server
+// e.POST(taskhttp.Path, echo.WrapHandler(h)). Services that assemble the
+// endpoint themselves use the handler's own pieces, and answer byte for
+// byte as it does: Authorize (the bearer token) and CheckContentType,
+// DecodeRequest (or DecodeRequestWithLimits with Service.Limits, to refuse
+// an oversized request while reading), WriteResult and WriteError, and
+// ErrorStatus for a framework's error handler. ErrNotFound,
+// ErrMethodNotAllowed, ErrUnauthorized, ErrUnsupportedMediaType and
+// ErrTooManyRequests give their own checks the same envelope; a body they
+// read themselves whose read timed out is a 408 once wrapped with
+// ErrRequestTimeout. Serve the handler from an http.Server
 // with a ReadTimeout, so that a body that stalls ends in a 408 instead of
 // holding a connection (and a slot and its bytes).
 //

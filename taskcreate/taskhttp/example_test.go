@@ -86,7 +86,7 @@ func ExampleDecodeRequest() {
 			taskhttp.WriteError(w, err)
 			return
 		}
-		taskhttp.WriteResult(w, res)
+		taskhttp.WriteResult(w, req, res)
 	}
 
 	r := httptest.NewRequest(http.MethodPost, taskhttp.Path, strings.NewReader(

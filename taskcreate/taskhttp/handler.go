@@ -186,11 +186,11 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, body *admittedBo
 	if r.Method != http.MethodPost {
 		return nil, ErrMethodNotAllowed
 	}
-	if !h.authorized(r.Header) {
+	if !bearerMatches(r.Header, h.tokenHash) {
 		return nil, ErrUnauthorized
 	}
-	if !isJSON(r.Header) {
-		return nil, ErrUnsupportedMediaType
+	if err := CheckContentType(r.Header); err != nil {
+		return nil, err
 	}
 	if r.ContentLength > h.maxBody {
 		// Known too large from the header: answer before reading any of it.
@@ -232,7 +232,7 @@ var createTasks = operation{name: "task-create", run: func(ctx context.Context, 
 	if err != nil {
 		return attrs, err
 	}
-	writeResult(w, res, req.RetireStale)
+	WriteResult(w, req, res)
 	attrs = append(attrs, slog.Bool("dryRun", req.DryRun), slog.Int("created", res.Created), slog.Int("updated", res.Updated),
 		slog.Int("suppressed", res.Suppressed), slog.Int("skipped", res.Skipped), slog.Int("unmatched", res.Unmatched))
 	if req.RetireStale {
@@ -268,9 +268,20 @@ func idAttrs(organizationID, workflowRunID string) []slog.Attr {
 	return attrs
 }
 
-// authorized reports whether the request carries exactly one Authorization
-// header of the form "Bearer <token>" with the configured token.
-func (h *handler) authorized(header http.Header) bool {
+// Authorize returns nil if header carries exactly one Authorization header,
+// "Bearer <token>" with this token (the scheme in any case), and
+// ErrUnauthorized otherwise, as the handlers check it: an empty token
+// authorizes nothing, and the tokens are compared in constant time.
+func Authorize(header http.Header, token string) error {
+	if token == "" || !bearerMatches(header, sha256.Sum256([]byte(token))) {
+		return ErrUnauthorized
+	}
+	return nil
+}
+
+// bearerMatches reports whether header carries exactly one Authorization
+// header of the form "Bearer <token>" with the token of this hash.
+func bearerMatches(header http.Header, tokenHash [sha256.Size]byte) bool {
 	values := header.Values("Authorization")
 	if len(values) != 1 {
 		return false
@@ -284,12 +295,21 @@ func (h *handler) authorized(header http.Header) bool {
 		return false
 	}
 	got := sha256.Sum256([]byte(token))
-	return subtle.ConstantTimeCompare(got[:], h.tokenHash[:]) == 1
+	return subtle.ConstantTimeCompare(got[:], tokenHash[:]) == 1
 }
 
-// isJSON reports whether the request has one Content-Type, application/json,
-// with no charset or charset UTF-8, the only encoding JSON allows. Two
-// headers are refused, not read as the first: a proxy may have read the other.
+// CheckContentType returns nil if header has one Content-Type,
+// application/json, with no charset or charset UTF-8 (the only encoding JSON
+// allows), and ErrUnsupportedMediaType otherwise, as the handlers check it.
+// Two headers are refused, not read as the first: a proxy may have read the
+// other.
+func CheckContentType(header http.Header) error {
+	if !isJSON(header) {
+		return ErrUnsupportedMediaType
+	}
+	return nil
+}
+
 func isJSON(header http.Header) bool {
 	values := header.Values("Content-Type")
 	if len(values) != 1 {

@@ -269,6 +269,19 @@ func TestHandler(t *testing.T) {
 			}
 			w := serve(h, r)
 
+			// The same request to the endpoint assembled from the exported
+			// pieces, on a store of its own, answers byte for byte alike.
+			rebuilt := newSeededStore(t)
+			r2 := httptest.NewRequest(method, Path, strings.NewReader(tt.body))
+			r2.Header, r2.ContentLength = r.Header.Clone(), r.ContentLength
+			if tt.chunked {
+				r2.Body = io.NopCloser(strings.NewReader(tt.body))
+			}
+			w2 := serve(assembled(taskcreate.New(rebuilt), testToken, tt.maxBody), r2)
+			assert.Equal(t, w.Code, w2.Code, "status of the assembled endpoint")
+			assert.Equal(t, w.Body.String(), w2.Body.String(), "body of the assembled endpoint")
+			assert.Equal(t, w.Header(), w2.Header(), "headers of the assembled endpoint")
+
 			require.Equal(t, tt.wantStatus, w.Code, "body: %s", w.Body)
 			assert.Equal(t, "application/json", w.Header().Get("Content-Type"))
 			assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
@@ -548,13 +561,73 @@ func TestHandlerRequestTimeout(t *testing.T) {
 }
 
 func TestWriteResult(t *testing.T) {
-	w := httptest.NewRecorder()
-	WriteResult(w, taskcreate.Result{WorkflowRunID: "run-1", SuccessCode: taskcreate.SuccessCodeTasksCreated,
-		Created: 1, Updated: 2, Suppressed: 3, Skipped: 4, Unmatched: 5})
-	assert.Equal(t, http.StatusOK, w.Code)
-	assert.Equal(t, "application/json", w.Header().Get("Content-Type"))
-	assert.Equal(t, `{"success":true,"data":{"created":1,"updated":2,"suppressed":3,"skipped":4,"unmatched":5,"successCode":"WORKFLOW_TASKS_CREATED","workflowRunId":"run-1"}}`,
-		w.Body.String())
+	res := taskcreate.Result{WorkflowRunID: "run-1", SuccessCode: taskcreate.SuccessCodeTasksCreated,
+		Created: 1, Updated: 2, Suppressed: 3, Skipped: 4, Unmatched: 5}
+	counts := `"created":1,"updated":2,"suppressed":3,"skipped":4,"unmatched":5`
+	for _, tt := range []struct {
+		name string
+		req  taskcreate.Request
+		want string
+	}{
+		{"plain", taskcreate.Request{}, `{"success":true,"data":{` + counts + `,"successCode":"WORKFLOW_TASKS_CREATED","workflowRunId":"run-1"}}`},
+		{"retireStale retiring nothing", taskcreate.Request{RetireStale: true},
+			`{"success":true,"data":{` + counts + `,"successCode":"WORKFLOW_TASKS_CREATED","workflowRunId":"run-1","retired":0}}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			WriteResult(w, tt.req, res)
+			assert.Equal(t, http.StatusOK, w.Code)
+			assert.Equal(t, "application/json", w.Header().Get("Content-Type"))
+			assert.Equal(t, tt.want, w.Body.String())
+		})
+	}
+}
+
+// assembled is the task-create endpoint built from the exported pieces, as
+// a framework user would: it must answer as NewHandler does.
+func assembled(svc *taskcreate.Service, token string, maxBody int64) http.Handler {
+	if maxBody == 0 {
+		maxBody = DefaultMaxBodyBytes
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := func() error {
+			if r.Method != http.MethodPost {
+				return ErrMethodNotAllowed
+			}
+			if err := Authorize(r.Header, token); err != nil {
+				return err
+			}
+			if err := CheckContentType(r.Header); err != nil {
+				return err
+			}
+			req, err := DecodeRequestWithLimits(http.MaxBytesReader(w, r.Body, maxBody), svc.Limits())
+			if err != nil {
+				return err
+			}
+			res, err := svc.CreateTasks(r.Context(), req)
+			if err != nil {
+				return err
+			}
+			WriteResult(w, req, res)
+			return nil
+		}()
+		if err != nil {
+			WriteError(w, err)
+		}
+	})
+}
+
+// The status and errorCode ErrorStatus gives are those WriteError answers.
+func TestErrorStatus(t *testing.T) {
+	for _, err := range []error{ErrUnauthorized, ErrMethodNotAllowed, ErrUnsupportedMediaType, ErrTooManyRequests, ErrNotFound,
+		taskcreate.ErrOutcomeUnknown, &taskcreate.RetireBudgetError{}, errors.New("boom")} {
+		w := httptest.NewRecorder()
+		WriteError(w, err)
+		resp := decodeResponse(t, w)
+		status, code := ErrorStatus(err)
+		assert.Equal(t, w.Code, status, "%v", err)
+		assert.Equal(t, resp.ErrorCode, code, "%v", err)
+	}
 }
 
 // Each request is one log line with its outcome; the token never appears.

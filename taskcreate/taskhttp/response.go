@@ -58,15 +58,10 @@ const (
 	msgTimeout        = "the request timed out; no task was written"
 )
 
-// WriteResult writes res as a 200 response in the success envelope. It
-// includes retired when res.Retired is not zero, and outcomes when
-// res.Outcomes is not nil; the handler includes retired whenever the
-// request asked for retireStale.
-func WriteResult(w http.ResponseWriter, res taskcreate.Result) {
-	writeResult(w, res, res.Retired != 0)
-}
-
-func writeResult(w http.ResponseWriter, res taskcreate.Result, withRetired bool) {
+// WriteResult writes res, the result of req, as a 200 response in the
+// success envelope, byte for byte as the handler does: with retired when
+// req asked for RetireStale, and outcomes when it asked for ReturnOutcomes.
+func WriteResult(w http.ResponseWriter, req taskcreate.Request, res taskcreate.Result) {
 	data := &ResponseData{
 		Created:       res.Created,
 		Updated:       res.Updated,
@@ -76,7 +71,7 @@ func writeResult(w http.ResponseWriter, res taskcreate.Result, withRetired bool)
 		SuccessCode:   res.SuccessCode,
 		WorkflowRunID: res.WorkflowRunID,
 	}
-	if withRetired {
+	if req.RetireStale {
 		data.Retired = &res.Retired
 	}
 	if res.Outcomes != nil {
@@ -96,6 +91,13 @@ func writeResult(w http.ResponseWriter, res taskcreate.Result, withRetired bool)
 func WriteSweepResult(w http.ResponseWriter, res taskcreate.SweepResult) {
 	writeJSON(w, http.StatusOK, SweepResponse{Success: true, Data: &SweepResponseData{
 		Dismissed: res.Dismissed, SuccessCode: res.SuccessCode, WorkflowRunID: res.WorkflowRunID}})
+}
+
+// ErrorStatus returns the status and the errorCode WriteError answers err
+// with, for a framework's own error handler.
+func ErrorStatus(err error) (status int, errorCode string) {
+	status, body, _ := errorResponse(err)
+	return status, body.ErrorCode
 }
 
 // WriteError writes err as an error response: the status, errorCode and
