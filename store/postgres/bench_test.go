@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/actionvector/tasks/store/postgres"
+
 	"github.com/actionvector/tasks/storetest/benchfixture"
 	"github.com/actionvector/tasks/taskcreate"
 )
@@ -31,6 +35,44 @@ func BenchmarkCreateTasks(b *testing.B) {
 					b.Fatal(err)
 				}
 			})
+		})
+	}
+}
+
+// BenchmarkCreateTasksVia measures the same calls on one seeded schema
+// through a database/sql pool (New) and through a pgx pool (NewFromPool):
+// the second must not be slower.
+func BenchmarkCreateTasksVia(b *testing.B) {
+	for _, pairs := range []int{1_000, 100_000} {
+		b.Run(fmt.Sprintf("pairs=%d", pairs), func(b *testing.B) {
+			s := newStore(b)
+			schema := storeSchema(s)
+			fx := benchfixture.New(benchfixture.Config{Pairs: pairs, Seed: 1})
+			for rows := range fx.Rows(50_000) {
+				if err := s.PutActionVectors(b.Context(), rows); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if _, err := s.DB().ExecContext(b.Context(), `VACUUM ANALYZE `+schema+`.action_vector`); err != nil {
+				b.Fatal(err)
+			}
+			pool, err := pgxpool.New(b.Context(), single.appURL(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pool.Close()
+			viaPool := postgres.NewFromPool(pool, postgres.WithTasksTable(schema+".tasks"), postgres.WithActionVectorTable(schema+".action_vector"))
+			clear := func(b *testing.B) {
+				if _, err := s.DB().ExecContext(b.Context(), `TRUNCATE `+schema+`.tasks`); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for _, via := range []struct {
+				name  string
+				store *postgres.Store
+			}{{"database-sql", s}, {"pgxpool", viaPool}} {
+				b.Run("via="+via.name, func(b *testing.B) { benchfixture.RunCreateAndUpdate(b, fx, taskcreate.New(via.store), clear) })
+			}
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"go.opentelemetry.io/otel"
 
@@ -110,4 +111,21 @@ func ExampleWithCitus() {
 	}
 	defer store.Close()
 	_ = taskcreate.New(store) // every statement of a call runs on the worker of its organization
+}
+
+// A service on pgx builds the store on its own pool, which the store's
+// calls then share with the service's other queries.
+func ExampleNewFromPool() {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	store := postgres.NewFromPool(pool) // Close leaves pool open
+	if err := store.Migrate(ctx); err != nil {
+		log.Fatal(err)
+	}
+	svc := taskcreate.New(store)
+	_ = svc
 }

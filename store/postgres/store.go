@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" database/sql driver
 
 	"github.com/actionvector/tasks/internal/sqldb"
 	"github.com/actionvector/tasks/store"
@@ -163,8 +164,28 @@ func New(db *sql.DB, opts ...Option) *Store {
 	return s
 }
 
-// DB returns the pool the Store runs on: the one Open made, or the one
-// given to New. A Store bound to a transaction with WithTx returns the
+// NewFromPool returns a Store on a pgx pool the caller owns and shares
+// with the rest of its service: every operation takes a connection from
+// pool for as long as it runs (through database/sql, which keeps none
+// idle), so the service's MaxConns bounds both. Close releases what the
+// Store holds and leaves pool open. It does not migrate: call Migrate.
+// NewFromPool panics if pool is nil or an option is invalid, as New does;
+// WithMaxConns has no effect, the pool's own bound does.
+func NewFromPool(pool *pgxpool.Pool, opts ...Option) *Store {
+	if pool == nil {
+		panic("postgres: NewFromPool: nil *pgxpool.Pool")
+	}
+	s, _, err := newStore(opts)
+	if err != nil {
+		panic(err)
+	}
+	// The *sql.DB is the Store's own; closing it leaves pool open.
+	s.db = sqldb.Owned(stdlib.OpenDBFromPool(pool))
+	return s
+}
+
+// DB returns the pool the Store runs on: the one Open made, the one given
+// to New, or NewFromPool's database/sql view of the pgx pool. A Store bound to a transaction with WithTx returns the
 // pool of that transaction's parent Store.
 func (s *Store) DB() *sql.DB { return s.db.DB() }
 
