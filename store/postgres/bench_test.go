@@ -19,22 +19,8 @@ import (
 func BenchmarkCreateTasks(b *testing.B) {
 	for _, pairs := range []int{100, 10_000} {
 		b.Run(fmt.Sprintf("pairs=%d", pairs), func(b *testing.B) {
-			s := newStore(b)
-			schema := storeSchema(s)
-			fx := benchfixture.New(benchfixture.Config{Pairs: pairs, Seed: 1})
-			for rows := range fx.Rows(50_000) {
-				if err := s.PutActionVectors(b.Context(), rows); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if _, err := s.DB().ExecContext(b.Context(), `VACUUM ANALYZE `+schema+`.action_vector`); err != nil {
-				b.Fatal(err)
-			}
-			benchfixture.RunCreateAndUpdate(b, fx, taskcreate.New(s), func(b *testing.B) {
-				if _, err := s.DB().ExecContext(b.Context(), `TRUNCATE `+schema+`.tasks`); err != nil {
-					b.Fatal(err)
-				}
-			})
+			s, _, fx, clear := seededStore(b, pairs)
+			benchfixture.RunCreateAndUpdate(b, fx, taskcreate.New(s), clear)
 		})
 	}
 }
@@ -45,28 +31,13 @@ func BenchmarkCreateTasks(b *testing.B) {
 func BenchmarkCreateTasksVia(b *testing.B) {
 	for _, pairs := range []int{1_000, 100_000} {
 		b.Run(fmt.Sprintf("pairs=%d", pairs), func(b *testing.B) {
-			s := newStore(b)
-			schema := storeSchema(s)
-			fx := benchfixture.New(benchfixture.Config{Pairs: pairs, Seed: 1})
-			for rows := range fx.Rows(50_000) {
-				if err := s.PutActionVectors(b.Context(), rows); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if _, err := s.DB().ExecContext(b.Context(), `VACUUM ANALYZE `+schema+`.action_vector`); err != nil {
-				b.Fatal(err)
-			}
+			s, schema, fx, clear := seededStore(b, pairs)
 			pool, err := pgxpool.New(b.Context(), single.appURL(b))
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer pool.Close()
-			viaPool := postgres.NewFromPool(pool, postgres.WithTasksTable(schema+".tasks"), postgres.WithActionVectorTable(schema+".action_vector"))
-			clear := func(b *testing.B) {
-				if _, err := s.DB().ExecContext(b.Context(), `TRUNCATE `+schema+`.tasks`); err != nil {
-					b.Fatal(err)
-				}
-			}
+			viaPool := postgres.NewFromPool(pool, tablesIn(schema)...)
 			for _, via := range []struct {
 				name  string
 				store *postgres.Store
@@ -74,5 +45,26 @@ func BenchmarkCreateTasksVia(b *testing.B) {
 				b.Run("via="+via.name, func(b *testing.B) { benchfixture.RunCreateAndUpdate(b, fx, taskcreate.New(via.store), clear) })
 			}
 		})
+	}
+}
+
+// seededStore returns a store in a schema of its own seeded with the
+// fixture of pairs pairs, and the function that empties its tasks.
+func seededStore(b *testing.B, pairs int) (*postgres.Store, string, *benchfixture.Fixture, func(*testing.B)) {
+	s := newStore(b)
+	schema := storeSchema(s)
+	fx := benchfixture.New(benchfixture.Config{Pairs: pairs, Seed: 1})
+	for rows := range fx.Rows(50_000) {
+		if err := s.PutActionVectors(b.Context(), rows); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := s.DB().ExecContext(b.Context(), `VACUUM ANALYZE `+schema+`.action_vector`); err != nil {
+		b.Fatal(err)
+	}
+	return s, schema, fx, func(b *testing.B) {
+		if _, err := s.DB().ExecContext(b.Context(), `TRUNCATE `+schema+`.tasks`); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

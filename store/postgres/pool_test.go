@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -21,21 +22,18 @@ func TestNewFromPool(t *testing.T) {
 			pool, err := pgxpool.New(ctx, srv.appURL(t))
 			require.NoError(t, err)
 			defer pool.Close()
-			schema := srv.newSchema(t)
-			ts := postgres.NewFromPool(pool, postgres.WithTasksTable(schema+".tasks"), postgres.WithActionVectorTable(schema+".action_vector"))
+			ts := postgres.NewFromPool(pool, tablesIn(srv.newSchema(t))...)
 			require.NoError(t, ts.Migrate(ctx))
 			ps := pairs(4)
 			require.NoError(t, ts.PutActionVectors(ctx, restockVectors("org", ps)))
 
 			svc := taskcreate.New(ts)
-			req := taskcreate.Request{OrganizationID: "org", WorkflowRunID: "run-1", Domains: []taskcreate.Domain{taskcreate.Restock}, Perimeter: ps}
-			res, err := svc.CreateTasks(ctx, req)
-			require.NoError(t, err)
-			assert.Equal(t, 4, res.Created)
-			req.WorkflowRunID = "run-2"
-			res, err = svc.CreateTasks(ctx, req)
-			require.NoError(t, err)
-			assert.Equal(t, 4, res.Updated)
+			for i, want := range [][2]int{{4, 0}, {0, 4}} { // created, updated by run-1, then run-2
+				res, err := svc.CreateTasks(ctx, taskcreate.Request{OrganizationID: "org", WorkflowRunID: fmt.Sprintf("run-%d", i+1),
+					Domains: []taskcreate.Domain{taskcreate.Restock}, Perimeter: ps})
+				require.NoError(t, err)
+				assert.Equal(t, want, [2]int{res.Created, res.Updated}, "run-%d", i+1)
+			}
 			swept, err := svc.SweepRun(ctx, taskcreate.SweepRequest{OrganizationID: "org", WorkflowRunID: "run-2"})
 			require.NoError(t, err)
 			assert.Equal(t, 4, swept.Dismissed)
