@@ -185,8 +185,9 @@ func NewFromPool(pool *pgxpool.Pool, opts ...Option) *Store {
 }
 
 // DB returns the pool the Store runs on: the one Open made, the one given
-// to New, or NewFromPool's database/sql view of the pgx pool. A Store bound to a transaction with WithTx returns the
-// pool of that transaction's parent Store.
+// to New, or NewFromPool's database/sql view of the pgx pool. A Store bound
+// to a transaction with WithTx returns the pool of that transaction's
+// parent Store.
 func (s *Store) DB() *sql.DB { return s.db.DB() }
 
 // Close closes the pool if Open made it, and does nothing for a Store New

@@ -304,23 +304,18 @@ func bearerMatches(header http.Header, tokenHash [sha256.Size]byte) bool {
 // Two headers are refused, not read as the first: a proxy may have read the
 // other.
 func CheckContentType(header http.Header) error {
-	if !isJSON(header) {
-		return ErrUnsupportedMediaType
-	}
-	return nil
-}
-
-func isJSON(header http.Header) bool {
 	values := header.Values("Content-Type")
 	if len(values) != 1 {
-		return false
+		return ErrUnsupportedMediaType
 	}
 	mediaType, params, err := mime.ParseMediaType(values[0])
 	if err != nil || mediaType != "application/json" {
-		return false
+		return ErrUnsupportedMediaType
 	}
-	charset, ok := params["charset"]
-	return !ok || strings.EqualFold(charset, "utf-8")
+	if charset, ok := params["charset"]; ok && !strings.EqualFold(charset, "utf-8") {
+		return ErrUnsupportedMediaType
+	}
+	return nil
 }
 
 // maxLoggedBytes bounds identifiers in the log: they are logged before
