@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -104,36 +106,65 @@ func testInvalidRequestWritesNothing(t *testing.T, s suite) {
 }
 
 // testCallerTransaction creates tasks inside a transaction of the
-// caller's: they are visible inside it, and commit or roll back with it.
+// caller's, of every kind the store runs in: they are visible inside it,
+// and commit or roll back with it.
 func testCallerTransaction(t *testing.T, s suite) {
-	requireFeature(t, s.features.WithTx != nil, "WithTx", "bind a store to a caller's transaction")
-	fx := s.fixture(t)
-	pool, ok := fx.store.(interface{ DB() *sql.DB })
-	if !ok {
-		t.Fatalf("Features.WithTx is set, but %T has no method DB() *sql.DB to begin a transaction on", fx.store)
-	}
-	fx.put(vector(acme, restock, "s1", "v1", day(1)), vector(acme, restock, "s1", "v2", day(1)), vector(acme, markdown, "s1", "v1", day(1)))
-	req := request(acme, "run-1", 0, allDomains, position("s1", "v1"), position("s1", "v2"))
-	for _, commit := range []bool{false, true} {
-		createInCallerTx(fx, s.features.WithTx, pool.DB(), req, commit)
-		want := 0
-		if commit {
-			want = 3
+	kinds := maps.Clone(s.features.CallerTxs)
+	if s.features.WithTx != nil {
+		if kinds == nil {
+			kinds = map[string]BeginTx{}
 		}
-		wantEqual(t, fmt.Sprintf("tasks after the caller's transaction ended (commit %v)", commit), want, len(fx.tasks(acme)))
+		kinds["sql.Tx"] = beginSQLTx(s.features.WithTx)
+	}
+	requireFeature(t, len(kinds) > 0, "WithTx", "bind a store to a caller's transaction")
+	for _, name := range slices.Sorted(maps.Keys(kinds)) {
+		t.Run(name, func(t *testing.T) {
+			fx := s.fixture(t)
+			fx.put(vector(acme, restock, "s1", "v1", day(1)), vector(acme, restock, "s1", "v2", day(1)), vector(acme, markdown, "s1", "v1", day(1)))
+			req := request(acme, "run-1", 0, allDomains, position("s1", "v1"), position("s1", "v2"))
+			for _, commit := range []bool{false, true} {
+				createInCallerTx(fx, kinds[name], req, commit)
+				want := 0
+				if commit {
+					want = 3
+				}
+				wantEqual(t, fmt.Sprintf("tasks after the caller's transaction ended (commit %v)", commit), want, len(fx.tasks(acme)))
+			}
+		})
+	}
+}
+
+// beginSQLTx begins a *sql.Tx on the pool a store returns from DB() and
+// binds the store to it with withTx.
+func beginSQLTx(withTx func(Store, *sql.Tx) Store) BeginTx {
+	return func(ctx context.Context, s Store) (Store, func(bool) error, error) {
+		pool, ok := s.(interface{ DB() *sql.DB })
+		if !ok {
+			return nil, nil, fmt.Errorf("Features.WithTx is set, but %T has no method DB() *sql.DB to begin a transaction on", s)
+		}
+		tx, err := pool.DB().BeginTx(ctx, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		end := func(commit bool) error {
+			if commit {
+				return tx.Commit()
+			}
+			return tx.Rollback()
+		}
+		return withTx(s, tx), end, nil
 	}
 }
 
 // createInCallerTx makes the call req, whose three candidates are all
-// eligible, on fx's store bound by withTx to a transaction begun on db, sees
-// its tasks inside the transaction, then commits or rolls it back.
-func createInCallerTx(fx *fixture, withTx func(Store, *sql.Tx) Store, db *sql.DB, req taskcreate.Request, commit bool) {
+// eligible, on fx's store bound by begin to a transaction of the caller's,
+// sees its tasks inside the transaction, then commits or rolls it back.
+func createInCallerTx(fx *fixture, begin BeginTx, req taskcreate.Request, commit bool) {
 	t := fx.t
 	t.Helper()
 	what := fmt.Sprintf("in a caller's transaction (commit %v)", commit)
-	tx, err := db.BeginTx(fx.ctx, nil)
+	bound, end, err := begin(fx.ctx, fx.store)
 	noError(t, err, "beginning the caller's transaction")
-	bound := withTx(fx.store, tx)
 	svc := taskcreate.New(bound, taskcreate.WithClock(fx.clock.tick), taskcreate.WithIDSource(fx.ids.next))
 	res, err := svc.CreateTasks(fx.ctx, req)
 	noError(t, err, "CreateTasks "+what)
@@ -141,9 +172,5 @@ func createInCallerTx(fx *fixture, withTx func(Store, *sql.Tx) Store, db *sql.DB
 	inside, err := bound.ListTasks(fx.ctx, taskcreate.TaskFilter{OrganizationID: acme})
 	noError(t, err, "ListTasks "+what)
 	wantEqual(t, "tasks seen inside the caller's transaction", 3, len(inside))
-	end := tx.Rollback
-	if commit {
-		end = tx.Commit
-	}
-	noError(t, end(), "ending the caller's transaction")
+	noError(t, end(commit), "ending the caller's transaction")
 }

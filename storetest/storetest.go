@@ -74,7 +74,17 @@ type Features struct {
 	// WithTx returns s bound to tx, a transaction of the caller's begun on
 	// the pool of s, which s returns from a method DB() *sql.DB.
 	WithTx func(s Store, tx *sql.Tx) Store
+
+	// CallerTxs are the other kinds of caller's transaction a store runs
+	// in, such as a driver's own, by name. The caller-transaction case
+	// runs with WithTx and with each of them.
+	CallerTxs map[string]BeginTx
 }
+
+// BeginTx begins a transaction of the caller's on the database of s and
+// returns a store like s bound to it, and end, which commits the
+// transaction or rolls it back.
+type BeginTx func(ctx context.Context, s Store) (bound Store, end func(commit bool) error, err error)
 
 // Run runs the whole suite against the stores newStore returns, with no
 // optional Features. newStore is called at least once per case, from

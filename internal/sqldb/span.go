@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"errors"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -59,16 +60,30 @@ func (t traced) ExecContext(ctx context.Context, query string, args ...any) (sql
 }
 
 // QueryContext's span covers the statement until its first rows arrive.
-func (t traced) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (t traced) QueryContext(ctx context.Context, query string, args ...any) (Rows, error) {
 	ctx, span := t.st.Start(ctx)
 	rows, err := t.q.QueryContext(ctx, query, args...)
 	End(span, err)
 	return rows, err
 }
 
-func (t traced) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+// QueryRowContext's span covers the statement until its row is read.
+func (t traced) QueryRowContext(ctx context.Context, query string, args ...any) Row {
 	ctx, span := t.st.Start(ctx)
-	row := t.q.QueryRowContext(ctx, query, args...)
-	End(span, row.Err())
-	return row
+	return tracedRow{t.q.QueryRowContext(ctx, query, args...), span}
+}
+
+type tracedRow struct {
+	row  Row
+	span trace.Span
+}
+
+func (r tracedRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		End(r.span, nil) // an answer, not a failure
+	} else {
+		End(r.span, err)
+	}
+	return err
 }

@@ -14,11 +14,55 @@ import (
 	"github.com/actionvector/tasks/store"
 )
 
-// Querier is what statements run on: a pool, a connection or a transaction.
+// Querier is what statements run on: a pool, a connection or a
+// transaction, of database/sql (Std) or of a driver's own API.
 type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) Row
+}
+
+// Row is a row to read: one of Rows, or the only one QueryRowContext
+// asks for, whose error waits for Scan.
+type Row interface {
+	Scan(dest ...any) error
+}
+
+// Rows is the result of a query, read row by row as *sql.Rows is.
+type Rows interface {
+	Row
+	Next() bool
+	Err() error
+	Close() error
+}
+
+// stdQuerier is what database/sql's pool, connections and transactions
+// have in common.
+type stdQuerier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Std returns q, a *sql.DB, *sql.Conn or *sql.Tx, as a Querier.
+func Std(q stdQuerier) Querier { return std{q} }
+
+type std struct{ q stdQuerier }
+
+func (s std) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return s.q.ExecContext(ctx, query, args...)
+}
+
+func (s std) QueryContext(ctx context.Context, query string, args ...any) (Rows, error) {
+	rows, err := s.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+func (s std) QueryRowContext(ctx context.Context, query string, args ...any) Row {
+	return s.q.QueryRowContext(ctx, query, args...)
 }
 
 // Dialect is how an adapter's transactions begin, and how it names and
@@ -37,10 +81,10 @@ type Dialect struct {
 }
 
 // Handle is where a Store's statements run: a pool, which Close closes only
-// if the Store made it, or a caller's transaction on that pool.
+// if the Store made it, or a caller's transaction.
 type Handle struct {
 	pool *sql.DB
-	tx   *sql.Tx
+	tx   Querier // the caller's transaction, if any
 	owns bool
 }
 
@@ -56,8 +100,9 @@ func Borrowed(who string, pool *sql.DB) Handle {
 	return Handle{pool: pool}
 }
 
-// WithTx returns h bound to the caller's transaction tx.
-func (h Handle) WithTx(tx *sql.Tx) Handle { return Handle{pool: h.pool, tx: tx} }
+// WithTx returns h bound to tx, the caller's transaction: of database/sql
+// (Std), or of a driver's own API.
+func (h Handle) WithTx(tx Querier) Handle { return Handle{pool: h.pool, tx: tx} }
 
 // DB returns the pool the Store runs on.
 func (h Handle) DB() *sql.DB { return h.pool }
@@ -80,7 +125,7 @@ func (h Handle) Querier() Querier {
 	if h.tx != nil {
 		return h.tx
 	}
-	return h.pool
+	return Std(h.pool)
 }
 
 // InTx runs fn in a transaction: the caller's if h is bound to one, else one
@@ -116,7 +161,7 @@ func (h Handle) InTx(ctx context.Context, dialect Dialect, fn func(q Querier) er
 			rollback(conn, dialect.RollbackHarmless)
 		}
 	}()
-	if err := fn(conn); err != nil {
+	if err := fn(Std(conn)); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -142,7 +187,7 @@ func rollback(conn *sql.Conn, harmless func(error) bool) {
 }
 
 // Collect runs query on q and returns what scan makes of each row.
-func Collect[T any](ctx context.Context, q Querier, scan func(*sql.Rows) (T, error), query string, args ...any) ([]T, error) {
+func Collect[T any](ctx context.Context, q Querier, scan func(Row) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

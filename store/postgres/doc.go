@@ -1,8 +1,11 @@
 // Package postgres is the PostgreSQL adapter of package taskcreate, on
-// database/sql with the pgx/v5 stdlib driver.
+// pgx/v5: through database/sql with its stdlib driver, or in a pgx
+// transaction of the caller's.
 //
-// Open connects and migrates; New wraps a pool the caller owns; WithTx binds
-// a Store to the caller's transaction, so tasks commit or roll back with the
+// There are three ways in: Open connects and migrates; New wraps a
+// database/sql pool the caller owns; NewFromPool builds on a service's
+// *pgxpool.Pool. WithTx (a *sql.Tx) and WithPgxTx (a pgx.Tx) bind a Store
+// to the caller's transaction, so tasks commit or roll back with the
 // caller's own writes. Besides the store.TaskStore port, a Store offers
 // Migrate, PutActionVectors, ListTasks, SetTaskStatus and Close. An invalid
 // option is an error from Open and a panic from New.

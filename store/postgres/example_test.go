@@ -129,3 +129,44 @@ func ExampleNewFromPool() {
 	svc := taskcreate.New(store)
 	_ = svc
 }
+
+// A service on pgx creates tasks in its own pgx transaction, atomically
+// with its own writes: if it rolls back, no task is created or changed.
+func ExampleStore_WithPgxTx() {
+	const runID = "workflow-run-uuid-abc123"
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	store := postgres.NewFromPool(pool) // migrated as in the example of NewFromPool
+
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tx.Rollback(ctx) // a no-op after Commit
+
+	// The service's own write, then the run's tasks, in one transaction.
+	if _, err := tx.Exec(ctx, `UPDATE workflow_runs SET state = 'TASKS_CREATED' WHERE id = $1`, runID); err != nil {
+		log.Fatal(err)
+	}
+	svc := taskcreate.New(store.WithPgxTx(tx))
+	res, err := svc.CreateTasks(ctx, taskcreate.Request{
+		OrganizationID: "550e8400-e29b-41d4-a716-446655440001",
+		WorkflowRunID:  runID,
+		Domains:        []taskcreate.Domain{taskcreate.Restock},
+		MinConfidence:  0.6,
+		Perimeter: []taskcreate.Pair{
+			{VariantID: "variant-uuid-1", ShopID: "shop-uuid-1"},
+		},
+	})
+	if err != nil {
+		log.Fatal(err) // the deferred Rollback undoes the run's update too
+	}
+	if err := tx.Commit(ctx); err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("created %d, updated %d", res.Created, res.Updated)
+}

@@ -15,7 +15,7 @@ const hasCitus = `SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus
 // or the distributed layout's, whose every statement Citus routes to the
 // one worker holding the organization. WithCitus gives it; otherwise it is
 // found on the server, by Migrate or at the first call, and kept. The
-// Stores WithTx returns share their parent's.
+// Stores WithTx and WithPgxTx return share their parent's.
 type layout struct {
 	mu    sync.Mutex
 	known bool

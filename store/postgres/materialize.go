@@ -173,7 +173,7 @@ type listedRow struct {
 	domain, shop, variant string
 }
 
-func scanListed(rows *sql.Rows) (listedRow, error) {
+func scanListed(rows sqldb.Row) (listedRow, error) {
 	var r listedRow
 	var ord sql.NullInt64
 	var id *uuid.UUID
@@ -252,7 +252,7 @@ type previewRow struct {
 	open bool
 }
 
-func scanPreview(rows *sql.Rows) (previewRow, error) {
+func scanPreview(rows sqldb.Row) (previewRow, error) {
 	var r previewRow
 	var ord int
 	var outcome string
@@ -273,14 +273,14 @@ func scanPreview(rows *sql.Rows) (previewRow, error) {
 	return r, nil
 }
 
-func scanID(rows *sql.Rows) (id [16]byte, err error) {
+func scanID(rows sqldb.Row) (id [16]byte, err error) {
 	var u uuid.UUID
 	err = rows.Scan(&u)
 	return u, err
 }
 
 // scanRetired reads a row of retire_stale.sql.
-func scanRetired(rows *sql.Rows) (store.CandidateResult, error) {
+func scanRetired(rows sqldb.Row) (store.CandidateResult, error) {
 	var r store.CandidateResult
 	var ord int
 	err := rows.Scan(&ord, &r.TaskID)

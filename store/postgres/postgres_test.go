@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/actionvector/tasks/store/postgres"
@@ -30,8 +31,9 @@ type server struct {
 	variable string
 	citus    bool
 	once     sync.Once
-	admin    *sql.DB // a superuser's pool: schemas, roles, triggers
-	app      *sql.DB // the pool stores run on
+	admin    *sql.DB       // a superuser's pool: schemas, roles, triggers
+	app      *sql.DB       // the pool stores run on
+	pgx      *pgxpool.Pool // a pgx pool of the stores' role, for the callers' pgx transactions
 	err      error
 }
 
@@ -54,7 +56,12 @@ func (srv *server) pools(t testing.TB) (admin, app *sql.DB) {
 	if dsn == "" {
 		t.Skipf("%s is not set", srv.variable)
 	}
-	srv.once.Do(func() { srv.admin, srv.app, srv.err = srv.open(dsn) })
+	srv.once.Do(func() {
+		srv.admin, srv.app, srv.err = srv.open(dsn)
+		if srv.err == nil {
+			srv.pgx, srv.err = pgxpool.New(context.Background(), srv.roleURL(dsn))
+		}
+	})
 	if srv.err != nil {
 		t.Fatalf("connect to %s: %v", srv.variable, srv.err)
 	}
@@ -80,12 +87,7 @@ func (srv *server) open(dsn string) (admin, app *sql.DB, err error) {
 			return admin, nil, fmt.Errorf("%s: %w", stmt, err)
 		}
 	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return admin, nil, err
-	}
-	u.User = url.User(citusRole)
-	if app, err = sql.Open("pgx", u.String()); err != nil {
+	if app, err = sql.Open("pgx", srv.roleURL(dsn)); err != nil {
 		return admin, nil, err
 	}
 	app.SetMaxOpenConns(24)
@@ -93,6 +95,9 @@ func (srv *server) open(dsn string) (admin, app *sql.DB, err error) {
 }
 
 func (srv *server) close() {
+	if srv.pgx != nil {
+		srv.pgx.Close()
+	}
 	for _, db := range []*sql.DB{srv.app, srv.admin} {
 		if db != nil {
 			db.Close()
@@ -105,13 +110,16 @@ func (srv *server) close() {
 func (srv *server) appURL(t testing.TB) string {
 	t.Helper()
 	srv.pools(t)
-	u, err := url.Parse(os.Getenv(srv.variable))
-	if err != nil {
-		t.Fatal(err)
+	return srv.roleURL(os.Getenv(srv.variable))
+}
+
+// roleURL returns dsn, on Citus as the stores' role.
+func (srv *server) roleURL(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || !srv.citus {
+		return dsn // a bad URL fails when it is opened
 	}
-	if srv.citus {
-		u.User = url.User(citusRole)
-	}
+	u.User = url.User(citusRole)
 	return u.String()
 }
 
@@ -186,7 +194,7 @@ func (srv *server) newStore(t testing.TB, opts ...postgres.Option) *postgres.Sto
 	if err := s.Migrate(t.Context()); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	schemas.Store(storetest.Store(s), storeHome{schema: schema, server: srv})
+	schemas.Store(storetest.Store(s), storeHome{schema: schema, server: srv, opts: opts})
 	return s
 }
 
@@ -197,7 +205,24 @@ func (srv *server) features() storetest.Features {
 		StallTaskWrites: stallTaskWrites,
 		DelayCommits:    delayCommits,
 		WithTx:          func(s storetest.Store, tx *sql.Tx) storetest.Store { return s.(*postgres.Store).WithTx(tx) },
+		CallerTxs:       map[string]storetest.BeginTx{"pgx.Tx": srv.beginPgxTx},
 	}
+}
+
+// beginPgxTx begins a pgx transaction on the server's pgx pool and binds
+// to it a store built on that pool with the options of s.
+func (srv *server) beginPgxTx(ctx context.Context, s storetest.Store) (storetest.Store, func(bool) error, error) {
+	tx, err := srv.pgx.Begin(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	end := func(commit bool) error {
+		if commit {
+			return tx.Commit(ctx)
+		}
+		return tx.Rollback(ctx)
+	}
+	return postgres.NewFromPool(srv.pgx, homeOf(s).opts...).WithPgxTx(tx), end, nil
 }
 
 func TestConformance(t *testing.T) {
@@ -223,6 +248,7 @@ var schemas sync.Map
 type storeHome struct {
 	schema string
 	server *server
+	opts   []postgres.Option // the options it was made with, its tables included
 }
 
 func homeOf(s storetest.Store) storeHome {

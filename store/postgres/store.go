@@ -21,7 +21,8 @@ import (
 
 // Store is a TaskStore on PostgreSQL, with the methods every adapter offers
 // besides the port. It is safe for concurrent use, except a Store bound to a
-// caller's transaction with WithTx, which is as safe as that transaction.
+// caller's transaction with WithTx or WithPgxTx, which is as safe as that
+// transaction.
 type Store struct {
 	db        sqldb.Handle
 	now       func() time.Time
@@ -29,7 +30,7 @@ type Store struct {
 	names     names
 	sql       statements
 	withCitus bool    // WithCitus: Migrate requires Citus
-	layout    *layout // shared with the Stores WithTx returns
+	layout    *layout // shared with the Stores WithTx and WithPgxTx return
 }
 
 // Option configures a Store.
@@ -186,12 +187,12 @@ func NewFromPool(pool *pgxpool.Pool, opts ...Option) *Store {
 
 // DB returns the pool the Store runs on: the one Open made, the one given
 // to New, or NewFromPool's database/sql view of the pgx pool. A Store bound
-// to a transaction with WithTx returns the pool of that transaction's
-// parent Store.
+// to a transaction with WithTx or WithPgxTx returns the pool of its parent
+// Store.
 func (s *Store) DB() *sql.DB { return s.db.DB() }
 
 // Close closes the pool if Open made it, and does nothing for a Store New
-// made on the caller's pool, or one WithTx returned.
+// made on the caller's pool, or one WithTx or WithPgxTx returned.
 func (s *Store) Close() error { return s.db.Close() }
 
 // WithTx returns a Store that runs every operation inside tx, the caller's
@@ -201,7 +202,7 @@ func (s *Store) Close() error { return s.db.Close() }
 // the caller can retry a whole transaction.
 func (s *Store) WithTx(tx *sql.Tx) *Store {
 	c := *s
-	c.db = s.db.WithTx(tx)
+	c.db = s.db.WithTx(sqldb.Std(tx))
 	return &c
 }
 

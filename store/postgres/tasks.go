@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -92,7 +91,7 @@ func (s *Store) ListTasks(ctx context.Context, f store.TaskFilter) ([]store.Task
 	return tasks, nil
 }
 
-func scanTask(rows *sql.Rows) (store.Task, error) {
+func scanTask(rows sqldb.Row) (store.Task, error) {
 	var (
 		t                        store.Task
 		domain, status, priority string

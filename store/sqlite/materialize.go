@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -212,7 +211,7 @@ type keyedTask struct {
 	key taskKey
 }
 
-func scanKeyedTask(rows *sql.Rows) (keyedTask, error) {
+func scanKeyedTask(rows sqldb.Row) (keyedTask, error) {
 	var t keyedTask
 	var id []byte
 	var domain string
@@ -227,7 +226,7 @@ func scanKeyedTask(rows *sql.Rows) (keyedTask, error) {
 
 // scanOutcome reads a row of list_outcomes.sql: an eligible candidate is
 // read as updated, which the caller corrects.
-func scanOutcome(rows *sql.Rows) (store.CandidateResult, error) {
+func scanOutcome(rows sqldb.Row) (store.CandidateResult, error) {
 	var r store.CandidateResult
 	var outcome int
 	var id []byte

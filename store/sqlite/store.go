@@ -131,7 +131,7 @@ func (s *Store) Close() error { return s.db.Close() }
 // halfway: on Open's single connection, or with BEGIN IMMEDIATE semantics.
 func (s *Store) WithTx(tx *sql.Tx) *Store {
 	c := *s
-	c.db = s.db.WithTx(tx)
+	c.db = s.db.WithTx(sqldb.Std(tx))
 	return &c
 }
 

@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/actionvector/tasks/internal/migration"
+	"github.com/actionvector/tasks/internal/sqldb"
 	tasksqlite "github.com/actionvector/tasks/store/sqlite"
 	"github.com/actionvector/tasks/taskcreate"
 )
@@ -79,7 +80,7 @@ func TestApplyRunsEachMigrationOnceInOrder(t *testing.T) {
 	first := []migration.Migration{step(1, "1_a.sql"), step(2, "2_b.sql")}
 	later := append(first, step(5, "5_c.sql"))
 	for _, ms := range [][]migration.Migration{first, first, later, later} {
-		if err := migration.Apply(ctx, db, d, ms); err != nil {
+		if err := migration.Apply(ctx, sqldb.Std(db), d, ms); err != nil {
 			t.Fatalf("Apply: %v", err)
 		}
 	}
@@ -90,7 +91,7 @@ func TestApplyRunsEachMigrationOnceInOrder(t *testing.T) {
 	if want := "1_a.sql 2_b.sql 5_c.sql"; log != want {
 		t.Errorf("migrations run: got %q, want %q", log, want)
 	}
-	err = migration.Apply(ctx, db, d, first)
+	err = migration.Apply(ctx, sqldb.Std(db), d, first)
 	if err == nil || !strings.Contains(err.Error(), "version 5 is newer than this library's 2") {
 		t.Errorf("Apply of an older set: want an error naming both versions, got %v", err)
 	}

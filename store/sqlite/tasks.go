@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -69,7 +68,7 @@ func (s *Store) ListTasks(ctx context.Context, f store.TaskFilter) ([]store.Task
 	return tasks, nil
 }
 
-func scanTask(rows *sql.Rows) (store.Task, error) {
+func scanTask(rows sqldb.Row) (store.Task, error) {
 	var (
 		t                        store.Task
 		id                       []byte
