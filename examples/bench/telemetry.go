@@ -18,7 +18,7 @@ import (
 // sdk is the OpenTelemetry SDK as a service in production would have it:
 // every span sampled and exported through a batch processor (here to an
 // in-memory exporter), metrics aggregated for the Prometheus exporter, as
-// examples/server has them.
+// the tasks command (cmd/tasks) has them.
 type sdk struct {
 	tp *sdktrace.TracerProvider
 	mp *sdkmetric.MeterProvider

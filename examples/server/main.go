@@ -1,276 +1,68 @@
-// Command server serves the task-create endpoint,
-// POST /api/data-platform/workflow-actions/task-create, and the sweep
-// endpoint, POST /api/data-platform/workflow-actions/task-sweep, over HTTP:
+// Command server is the shortest service that embeds the endpoints: the
+// task-create and task-sweep handlers of taskhttp on a ServeMux, over a
+// SQLite file, every other path answered in the envelope:
 //
-//	TASKS_INTERNAL_TOKEN=change-me go run ./examples/server -demo
+//	TASKS_INTERNAL_TOKEN=change-me go run ./examples/server -db tasks.db
 //
-// It stores tasks in the SQLite file tasks.db (-db), or in PostgreSQL when
-// DATABASE_URL is set, and migrates the database on start. Callers
-// authenticate with "Authorization: Bearer $TASKS_INTERNAL_TOKEN"; the
-// server refuses to start without a token. With -demo it seeds the
-// recommendations that make the endpoint's reference request create two
-// tasks, and the tasks of a dead run, workflow-run-uuid-zombie, for the
-// sweep endpoint to dismiss. It serves at most -max-calls calls at once and answers the others
-// 429 with Retry-After, opens at most -max-conns connections to PostgreSQL,
-// and answers any other path with a JSON 404. On a listener of its own,
-// -admin-addr (default 127.0.0.1:9090), it serves GET /healthz, GET
-// /readyz (the database answers within a second, on a connection of the
-// check's own that never waits behind the calls' pool) and GET /metrics
-// (Prometheus text), without the token. SIGINT or SIGTERM stops it after
-// in-flight requests finish.
+// The server to run, with PostgreSQL, a bound on calls and bytes, health,
+// readiness and metrics, is the tasks command's serve (cmd/tasks).
 package main
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
+	"log"
 	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
-	"github.com/actionvector/tasks/store/postgres"
 	"github.com/actionvector/tasks/store/sqlite"
 	"github.com/actionvector/tasks/taskcreate"
 	"github.com/actionvector/tasks/taskcreate/taskhttp"
 )
 
-// Environment variables the server reads.
-const (
-	tokenEnv       = "TASKS_INTERNAL_TOKEN"
-	databaseURLEnv = "DATABASE_URL"
-)
-
-const (
-	readTimeout    = time.Minute // the whole request, body included: 64 MiB at about 1 MB/s
-	requestTimeout = time.Minute // creating the tasks, once the body is read
-	// writeTimeout runs from the end of the headers to the end of the
-	// response, so it covers both of the above: a slow call gets its 504
-	// instead of a dropped connection.
-	writeTimeout = readTimeout + requestTimeout + 30*time.Second
-	idleTimeout  = 2 * time.Minute
-)
-
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "server:", err)
-		os.Exit(1)
+	addr := flag.String("addr", ":8080", "address to listen on")
+	db := flag.String("db", "tasks.db", "SQLite database file")
+	flag.Parse()
+	token := os.Getenv("TASKS_INTERNAL_TOKEN")
+	if token == "" {
+		log.Fatal("TASKS_INTERNAL_TOKEN is not set; refusing to serve without authentication")
+	}
+	store, err := sqlite.Open(context.Background(), *db)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close()
+	handler, err := newHandler(taskcreate.New(store), token)
+	if err != nil {
+		log.Fatal(err)
+	}
+	server := &http.Server{Addr: *addr, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	log.Printf("listening on %s", *addr)
+	if err := server.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
 	}
 }
 
-// run is the whole program: it serves until ctx is done, then shuts down
-// gracefully. Logs go to stdout, starting with a "listening" line that
-// holds the address.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	flags := flag.NewFlagSet("server", flag.ContinueOnError)
-	flags.SetOutput(stdout)
-	addr := flags.String("addr", ":8080", "address to listen on")
-	dbPath := flags.String("db", "tasks.db", "SQLite database file, used when "+databaseURLEnv+" is not set")
-	demo := flags.Bool("demo", false, "seed the recommendations that make the reference request create two tasks, and tasks of a dead run to sweep")
-	shutdownTimeout := flags.Duration("shutdown-timeout", 15*time.Second, "how long in-flight requests may run after SIGINT or SIGTERM")
-	maxCalls := flags.Int("max-calls", 32, "most task-create calls served at once; beyond them callers get 429 with Retry-After")
-	maxInFlight := flags.Int64("max-inflight-bytes", taskhttp.DefaultMaxInFlightBytes,
-		"most request bytes held at once, from admission to response; beyond them callers get 429 with Retry-After (9223372036854775807: no bound)")
-	maxConns := flags.Int("max-conns", postgres.DefaultMaxConns, "most connections to PostgreSQL")
-	adminAddr := flags.String("admin-addr", "127.0.0.1:9090", "address of "+healthPath+", "+readyPath+" and "+metricsPath+", served without the token")
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
-	}
-	if flags.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", flags.Args())
-	}
-	token := getenv(tokenEnv)
-	if token == "" {
-		return fmt.Errorf("%s is not set; refusing to serve without authentication", tokenEnv)
-	}
-	logger := slog.New(slog.NewTextHandler(stdout, nil))
-
-	store, database, err := openStore(ctx, getenv, *dbPath, *maxConns)
+// newHandler mounts both endpoints of svc, behind token.
+func newHandler(svc *taskcreate.Service, token string) (http.Handler, error) {
+	opts := taskhttp.Options{Token: token, Timeout: time.Minute}
+	create, err := taskhttp.NewHandler(svc, opts)
 	if err != nil {
-		return err
-	}
-	defer store.Close()
-	ready, err := openReadiness(getenv, *dbPath)
-	if err != nil {
-		return err
-	}
-	defer ready.Close()
-	meterProvider, registry, err := newMetrics(store.DB())
-	if err != nil {
-		return err
-	}
-	defer meterProvider.Shutdown(context.Background())
-	svc := taskcreate.New(store, taskcreate.WithMeterProvider(meterProvider))
-	if *demo {
-		if err := seedDemo(ctx, store, svc, time.Now()); err != nil {
-			return fmt.Errorf("seeding the demo data: %w", err)
-		}
-	}
-
-	opts := taskhttp.Options{
-		Token:              token,
-		Timeout:            requestTimeout,
-		MaxConcurrentCalls: *maxCalls,
-		MaxInFlightBytes:   *maxInFlight,
-		Logger:             logger,
-	}
-	handler, err := taskhttp.NewHandler(svc, opts)
-	if err != nil {
-		return err
+		return nil, fmt.Errorf("task-create handler: %w", err)
 	}
 	sweep, err := taskhttp.NewSweepHandler(svc, opts)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("task-sweep handler: %w", err)
 	}
 	mux := http.NewServeMux()
-	// No method in the pattern: the handler answers other methods with its
-	// own JSON 405, like every other error.
-	mux.Handle(taskhttp.Path, handler)
+	mux.Handle(taskhttp.Path, create) // any method: the handler answers its own 405
 	mux.Handle(taskhttp.SweepPath, sweep)
-	// Every other path answers in the same envelope.
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { taskhttp.WriteError(w, taskhttp.ErrNotFound) }))
-
-	// The API and the admin endpoints never share a listener: the admin
-	// one takes no token.
-	api, err := listen(ctx, *addr, mux, logger)
-	if err != nil {
-		return err
-	}
-	admin, err := listen(ctx, *adminAddr, adminHandler(ready, registry, logger), logger)
-	if err != nil {
-		api.listener.Close()
-		return err
-	}
-	logger.Info("listening", "addr", api.listener.Addr().String(), "path", taskhttp.Path, "database", database, "demo", *demo)
-	logger.Info("admin listening", "addr", admin.listener.Addr().String(), "paths", []string{healthPath, readyPath, metricsPath})
-
-	served := make(chan error, 2)
-	for _, l := range []listening{api, admin} {
-		go func() { served <- l.server.Serve(l.listener) }()
-	}
-	var serveErr error
-	select {
-	case serveErr = <-served:
-	case <-ctx.Done():
-	}
-
-	logger.Info("shutting down", "timeout", *shutdownTimeout)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
-	defer cancel()
-	// The admin listener stops last, so /readyz and /metrics answer while
-	// the API drains.
-	for _, l := range []listening{api, admin} {
-		if err := l.server.Shutdown(shutdownCtx); err != nil {
-			api.server.Close()
-			admin.server.Close()
-			return fmt.Errorf("shutting down: %w", err)
-		}
-	}
-	if serveErr != nil {
-		return serveErr
-	}
-	logger.Info("stopped")
-	return nil
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		taskhttp.WriteError(w, taskhttp.ErrNotFound)
+	}))
+	return mux, nil
 }
-
-// listening is a server and the listener it serves.
-type listening struct {
-	server   *http.Server
-	listener net.Listener
-}
-
-// listen opens addr for handler, with the server's timeouts.
-func listen(ctx context.Context, addr string, handler http.Handler, logger *slog.Logger) (listening, error) {
-	listener, err := new(net.ListenConfig).Listen(ctx, "tcp", addr)
-	if err != nil {
-		return listening{}, err
-	}
-	return listening{listener: listener, server: &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}}, nil
-}
-
-// taskStore is what the server needs of a store adapter.
-type taskStore interface {
-	taskcreate.TaskStore
-	PutActionVectors(ctx context.Context, rows []taskcreate.ActionVector) error
-	DB() *sql.DB
-	Close() error
-}
-
-// openStore opens and migrates the database: PostgreSQL when DATABASE_URL is
-// set, with at most maxConns connections, else the SQLite file at
-// sqlitePath. It also returns a description of the database for the log,
-// free of credentials.
-func openStore(ctx context.Context, getenv func(string) string, sqlitePath string, maxConns int) (taskStore, string, error) {
-	if url := getenv(databaseURLEnv); url != "" {
-		store, err := postgres.Open(ctx, url, postgres.WithMaxConns(maxConns))
-		if err != nil {
-			return nil, "", err
-		}
-		return store, "postgres", nil
-	}
-	store, err := sqlite.Open(ctx, sqlitePath)
-	if err != nil {
-		return nil, "", err
-	}
-	return store, "sqlite:" + sqlitePath, nil
-}
-
-// demoOrganization is the organization of the endpoint's reference request.
-const demoOrganization = "550e8400-e29b-41d4-a716-446655440001"
-
-// demoZombieRun is a run the demo declares dead, whose tasks the sweep
-// endpoint dismisses.
-const demoZombieRun = "workflow-run-uuid-zombie"
-
-// seedDemo writes the recommendations the endpoint's reference request
-// needs, and has demoZombieRun create the tasks of two other positions.
-func seedDemo(ctx context.Context, store taskStore, svc *taskcreate.Service, now time.Time) error {
-	if err := store.PutActionVectors(ctx, demoRecommendations(now)); err != nil {
-		return err
-	}
-	_, err := svc.CreateTasks(ctx, taskcreate.Request{OrganizationID: demoOrganization, WorkflowRunID: demoZombieRun,
-		Domains: []taskcreate.Domain{taskcreate.Restock}, MinConfidence: 0.6,
-		Perimeter: []taskcreate.Pair{{VariantID: "variant-uuid-3", ShopID: "shop-uuid-1"}, {VariantID: "variant-uuid-4", ShopID: "shop-uuid-3"}}})
-	return err
-}
-
-// demoRecommendations returns restock recommendations for the two pairs of
-// the endpoint's reference request, dated today so they are the latest
-// snapshot, confident enough for its minConfidence of 0.6 and with units to
-// reorder: the request creates one task per pair.
-func demoRecommendations(now time.Time) []taskcreate.ActionVector {
-	day := dateOf(now)
-	restock := func(variant, shop string, qty int, confidence float64, why string) taskcreate.ActionVector {
-		return taskcreate.ActionVector{OrganizationID: demoOrganization, VariantID: variant, ShopID: shop,
-			SnapshotDate: day, Domain: taskcreate.Restock, RecommendedQty: &qty, Confidence: &confidence,
-			Snapshot: json.RawMessage(why)}
-	}
-	return []taskcreate.ActionVector{
-		restock("variant-uuid-1", "shop-uuid-1", 24, 0.91, `{"daysOfCover":1.5,"forecast7d":31}`),
-		restock("variant-uuid-2", "shop-uuid-2", 10, 0.78, `{"daysOfCover":2.5,"forecast7d":19}`),
-		restock("variant-uuid-3", "shop-uuid-1", 6, 0.83, `{"daysOfCover":3.0,"forecast7d":12}`),
-		restock("variant-uuid-4", "shop-uuid-3", 8, 0.88, `{"daysOfCover":2.0,"forecast7d":15}`),
-	}
-}
-
-// dateOf returns the calendar date of t in UTC, as midnight UTC.
-func dateOf(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }

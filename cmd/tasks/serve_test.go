@@ -88,7 +88,7 @@ func TestRunRefusesToStart(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := run(t.Context(), tt.args, env(tt.env), &out)
+			err := serve(t.Context(), tt.args, env(tt.env), &out)
 			require.ErrorContains(t, err, tt.wantErr)
 			assert.NotContains(t, err.Error()+out.String(), testToken)
 		})
@@ -138,7 +138,7 @@ func startInProcess(t *testing.T, vars map[string]string, flags ...string) (addr
 	out = &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-db", ":memory:", "-demo"}, flags...), env(vars), out)
+		done <- serve(ctx, append([]string{"-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-db", ":memory:", "-demo"}, flags...), env(vars), out)
 	}()
 	addr = loggedAddr(t, out, listeningAddr, "listening")
 	return addr, out, func() error {
@@ -326,13 +326,13 @@ func TestUnknownPathAnswersInTheEnvelope(t *testing.T) {
 // reference request over TCP and stops cleanly on SIGTERM.
 func TestServerEndToEnd(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "server")
+	bin := filepath.Join(dir, "tasks")
 	build := exec.CommandContext(t.Context(), goCommand(t), "build", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
-	cmd := exec.CommandContext(t.Context(), bin, "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-db", filepath.Join(dir, "tasks.db"), "-demo")
+	cmd := exec.CommandContext(t.Context(), bin, "serve", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-db", filepath.Join(dir, "tasks.db"), "-demo")
 	cmd.Env = append(withoutVar(os.Environ(), databaseURLEnv), tokenEnv+"="+testToken)
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
