@@ -80,39 +80,89 @@ type Dialect struct {
 	RollbackHarmless func(err error) bool
 }
 
+// Pool is where a Store takes the connection of each transaction of its
+// own, and runs the statements that need none.
+type Pool interface {
+	Querier
+	Conn(ctx context.Context) (Conn, error)
+}
+
+// Conn is a connection of a Pool, held for one transaction.
+type Conn interface {
+	Querier
+	// Release returns the connection to its pool or, with discard,
+	// closes it: one whose transaction could not be ended must not be
+	// reused.
+	Release(discard bool)
+}
+
+// StdPool returns db as a Pool.
+func StdPool(db *sql.DB) Pool { return stdPool{std{db}, db} }
+
+type stdPool struct {
+	std
+	db *sql.DB
+}
+
+func (p stdPool) Conn(ctx context.Context) (Conn, error) {
+	c, err := p.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return stdConn{std{c}, c}, nil
+}
+
+type stdConn struct {
+	std
+	c *sql.Conn
+}
+
+func (c stdConn) Release(discard bool) {
+	if discard {
+		_ = c.c.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	_ = c.c.Close()
+}
+
 // Handle is where a Store's statements run: a pool, which Close closes only
 // if the Store made it, or a caller's transaction.
 type Handle struct {
-	pool *sql.DB
+	db   *sql.DB // the pool, or its database/sql view
+	pool Pool    // where statements run when no caller's transaction is bound
 	tx   Querier // the caller's transaction, if any
 	owns bool
 }
 
 // Owned returns a Handle on a pool the Store made, which Close closes.
-func Owned(pool *sql.DB) Handle { return Handle{pool: pool, owns: true} }
+func Owned(db *sql.DB) Handle { return OwnedOn(db, StdPool(db)) }
+
+// OwnedOn returns a Handle whose statements run on pool, a driver's own
+// pool, with db its database/sql view, which the Store made and Close
+// closes.
+func OwnedOn(db *sql.DB, pool Pool) Handle { return Handle{db: db, pool: pool, owns: true} }
 
 // Borrowed returns a Handle on a pool the caller owns and closes. It
 // panics, naming who asked, if pool is nil: a programming error.
-func Borrowed(who string, pool *sql.DB) Handle {
-	if pool == nil {
+func Borrowed(who string, db *sql.DB) Handle {
+	if db == nil {
 		panic(who + ": nil *sql.DB")
 	}
-	return Handle{pool: pool}
+	return Handle{db: db, pool: StdPool(db)}
 }
 
 // WithTx returns h bound to tx, the caller's transaction: of database/sql
 // (Std), or of a driver's own API.
-func (h Handle) WithTx(tx Querier) Handle { return Handle{pool: h.pool, tx: tx} }
+func (h Handle) WithTx(tx Querier) Handle { return Handle{db: h.db, pool: h.pool, tx: tx} }
 
-// DB returns the pool the Store runs on.
-func (h Handle) DB() *sql.DB { return h.pool }
+// DB returns the pool the Store runs on, or its database/sql view.
+func (h Handle) DB() *sql.DB { return h.db }
 
-// Close closes the pool if the Store made it.
+// Close closes the pool, or its view, if the Store made it.
 func (h Handle) Close() error {
 	if !h.owns {
 		return nil
 	}
-	return h.pool.Close()
+	return h.db.Close()
 }
 
 // InCallerTx reports whether h runs in the caller's transaction, which
@@ -125,7 +175,7 @@ func (h Handle) Querier() Querier {
 	if h.tx != nil {
 		return h.tx
 	}
-	return Std(h.pool)
+	return h.pool
 }
 
 // InTx runs fn in a transaction: the caller's if h is bound to one, else one
@@ -147,21 +197,22 @@ func (h Handle) InTx(ctx context.Context, dialect Dialect, fn func(q Querier) er
 	if err != nil {
 		return dialect.Wrap("connect", err)
 	}
-	defer conn.Close()
+	usable := true
+	defer func() { conn.Release(!usable) }()
 	if _, err := conn.ExecContext(ctx, dialect.Begin); err != nil {
 		// A driver may report the cancellation of a BEGIN that did open
 		// the transaction (modernc.org/sqlite reports ctx.Err() whenever
 		// ctx ended during the statement): end it, or the connection goes
 		// back to the pool inside it.
-		rollback(conn, dialect.RollbackHarmless)
+		usable = rollback(conn, dialect.RollbackHarmless)
 		return dialect.Wrap("begin", err)
 	}
 	defer func() {
 		if err != nil {
-			rollback(conn, dialect.RollbackHarmless)
+			usable = rollback(conn, dialect.RollbackHarmless)
 		}
 	}()
-	if err := fn(Std(conn)); err != nil {
+	if err := fn(conn); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -174,16 +225,14 @@ func (h Handle) InTx(ctx context.Context, dialect Dialect, fn func(q Querier) er
 }
 
 // rollback ends a failed transaction, or one a failed BEGIN may have
-// opened, even when the caller's context is done. A connection that cannot
-// roll back is discarded rather than returned to the pool with a
-// transaction open.
-func rollback(conn *sql.Conn, harmless func(error) bool) {
+// opened, even when the caller's context is done, and reports whether the
+// connection is usable: one that cannot roll back is discarded rather than
+// returned to the pool with a transaction open.
+func rollback(conn Conn, harmless func(error) bool) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, err := conn.ExecContext(ctx, "ROLLBACK")
-	if err != nil && (harmless == nil || !harmless(err)) {
-		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-	}
+	return err == nil || (harmless != nil && harmless(err))
 }
 
 // Collect runs query on q and returns what scan makes of each row.

@@ -1,10 +1,10 @@
 // Package postgres is the PostgreSQL adapter of package taskcreate, on
-// pgx/v5: through database/sql with its stdlib driver, or in a pgx
-// transaction of the caller's.
+// pgx/v5: through database/sql with its stdlib driver, or with pgx's own
+// API on a pgx pool or in a pgx transaction of the caller's.
 //
 // There are three ways in: Open connects and migrates; New wraps a
 // database/sql pool the caller owns; NewFromPool builds on a service's
-// *pgxpool.Pool. WithTx (a *sql.Tx) and WithPgxTx (a pgx.Tx) bind a Store
+// *pgxpool.Pool, whose statements run with pgx's own API. WithTx (a *sql.Tx) and WithPgxTx (a pgx.Tx) bind a Store
 // to the caller's transaction, so tasks commit or roll back with the
 // caller's own writes. Besides the store.TaskStore port, a Store offers
 // Migrate, PutActionVectors, ListTasks, SetTaskStatus and Close. An invalid

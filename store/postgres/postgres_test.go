@@ -183,14 +183,29 @@ func newStore(t testing.TB, opts ...postgres.Option) *postgres.Store {
 // newStore returns a migrated store on fresh tables in a schema of its own.
 func (srv *server) newStore(t testing.TB, opts ...postgres.Option) *postgres.Store {
 	t.Helper()
+	_, app := srv.pools(t)
+	return srv.newStoreWith(t, func(opts ...postgres.Option) *postgres.Store { return postgres.New(app, opts...) }, opts...)
+}
+
+// newPoolStore returns a migrated store on the server's pgx pool
+// (NewFromPool), on fresh tables in a schema of its own.
+func (srv *server) newPoolStore(t testing.TB, opts ...postgres.Option) *postgres.Store {
+	t.Helper()
+	srv.pools(t)
+	return srv.newStoreWith(t, func(opts ...postgres.Option) *postgres.Store { return postgres.NewFromPool(srv.pgx, opts...) }, opts...)
+}
+
+// newStoreWith returns a migrated store that build makes, on fresh tables
+// in a schema of its own.
+func (srv *server) newStoreWith(t testing.TB, build func(...postgres.Option) *postgres.Store, opts ...postgres.Option) *postgres.Store {
+	t.Helper()
 	schema := srv.newSchema(t)
 	opts = append([]postgres.Option{
 		postgres.WithTasksTable(schema + ".tasks"),
 		postgres.WithActionVectorTable(schema + ".action_vector"),
 	}, opts...)
 	// No WithCitus on Citus either: the store finds the extension itself.
-	_, app := srv.pools(t)
-	s := postgres.New(app, opts...)
+	s := build(opts...)
 	if err := s.Migrate(t.Context()); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
@@ -227,6 +242,12 @@ func (srv *server) beginPgxTx(ctx context.Context, s storetest.Store) (storetest
 
 func TestConformance(t *testing.T) {
 	storetest.RunWith(t, func(t *testing.T) storetest.Store { return newStore(t) }, single.features())
+}
+
+// TestConformanceOnPool runs the suite on a store built on a pgx pool,
+// whose statements run with pgx's own API.
+func TestConformanceOnPool(t *testing.T) {
+	storetest.RunWith(t, func(t *testing.T) storetest.Store { return single.newPoolStore(t) }, single.features())
 }
 
 // TestConformanceInChunks runs the suite with tiny chunks, so every batch

@@ -167,8 +167,9 @@ func New(db *sql.DB, opts ...Option) *Store {
 
 // NewFromPool returns a Store on a pgx pool the caller owns and shares
 // with the rest of its service: every operation takes a connection from
-// pool for as long as it runs (through database/sql, which keeps none
-// idle), so the service's MaxConns bounds both. Close releases what the
+// pool for as long as it runs, and runs its statements with pgx's own API,
+// not through database/sql, so the service's MaxConns bounds both. DB
+// returns a database/sql view of pool. Close releases what the
 // Store holds and leaves pool open. It does not migrate: call Migrate.
 // NewFromPool panics if pool is nil or an option is invalid, as New does;
 // WithMaxConns has no effect, the pool's own bound does.
@@ -180,8 +181,9 @@ func NewFromPool(pool *pgxpool.Pool, opts ...Option) *Store {
 	if err != nil {
 		panic(err)
 	}
-	// The *sql.DB is the Store's own; closing it leaves pool open.
-	s.db = sqldb.Owned(stdlib.OpenDBFromPool(pool))
+	// Statements run on pool with pgx's own API. The *sql.DB, for DB, is
+	// the Store's own view of pool; closing it leaves pool open.
+	s.db = sqldb.OwnedOn(stdlib.OpenDBFromPool(pool), newPgxPool(pool))
 	return s
 }
 

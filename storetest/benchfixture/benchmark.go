@@ -3,6 +3,7 @@ package benchfixture
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/actionvector/tasks/taskcreate"
 )
@@ -13,40 +14,96 @@ import (
 // the full table. Every call is checked against f.Expected, so a benchmark
 // of a wrong store fails rather than measures.
 func RunCreateAndUpdate(b *testing.B, f *Fixture, svc *taskcreate.Service, clearTasks func(b *testing.B)) {
-	req := f.Request("", -1)
-	eligible := f.Expected(-1).Created
-	candidates := len(req.Perimeter) * len(req.Domains)
-	run := 0
-	createTasks := func(b *testing.B, wantCreated int) {
-		run++
-		req.WorkflowRunID = fmt.Sprintf("bench-run-%d", run)
-		res, err := svc.CreateTasks(b.Context(), req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if res.Created != wantCreated || res.Created+res.Updated != eligible {
-			b.Fatalf("created %d, updated %d; want %d created of %d eligible", res.Created, res.Updated, wantCreated, eligible)
-		}
-	}
+	c := newCaller(f)
 	b.Run("create", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			b.StopTimer()
 			clearTasks(b)
 			b.StartTimer()
-			createTasks(b, eligible)
+			c.call(b, svc, c.eligible)
 		}
-		reportCandidates(b, candidates)
+		reportCandidates(b, c.candidates)
 	})
 	b.Run("update", func(b *testing.B) {
 		clearTasks(b)
-		createTasks(b, eligible)
+		c.call(b, svc, c.eligible)
 		b.ReportAllocs()
 		for b.Loop() {
-			createTasks(b, 0)
+			c.call(b, svc, 0)
 		}
-		reportCandidates(b, candidates)
+		reportCandidates(b, c.candidates)
 	})
+}
+
+// A Contender is one of the services CompareCreateAndUpdate times.
+type Contender struct {
+	Name    string
+	Service *taskcreate.Service
+}
+
+// CompareCreateAndUpdate times the calls of RunCreateAndUpdate through each
+// contender, in one "create" and one "update" sub-benchmark whose every
+// iteration calls each contender once, in an order that rotates, so that
+// they share the machine's conditions. It reports each contender's
+// milliseconds per call ("NAME-ms/op") and each one's time against the
+// first's ("NAME/FIRST"); ns/op is the time of a whole round.
+func CompareCreateAndUpdate(b *testing.B, f *Fixture, clearTasks func(b *testing.B), contenders ...Contender) {
+	c := newCaller(f)
+	compare := func(b *testing.B, prepare func(b *testing.B), want int) {
+		spent := make([]time.Duration, len(contenders))
+		round := 0
+		for b.Loop() {
+			for k := range contenders {
+				i := (k + round) % len(contenders)
+				b.StopTimer()
+				prepare(b)
+				b.StartTimer()
+				start := time.Now()
+				c.call(b, contenders[i].Service, want)
+				spent[i] += time.Since(start)
+			}
+			round++
+		}
+		for i, ct := range contenders {
+			b.ReportMetric(float64(spent[i].Microseconds())/1e3/float64(b.N), ct.Name+"-ms/op")
+			if i > 0 {
+				b.ReportMetric(float64(spent[i])/float64(spent[0]), ct.Name+"/"+contenders[0].Name)
+			}
+		}
+	}
+	b.Run("create", func(b *testing.B) { compare(b, clearTasks, c.eligible) })
+	b.Run("update", func(b *testing.B) {
+		clearTasks(b)
+		c.call(b, contenders[0].Service, c.eligible)
+		compare(b, func(*testing.B) {}, 0)
+	})
+}
+
+// caller makes f's request by a new run each time and checks its result.
+type caller struct {
+	req                  taskcreate.Request
+	eligible, candidates int
+	run                  int
+}
+
+func newCaller(f *Fixture) *caller {
+	req := f.Request("", -1)
+	return &caller{req: req, eligible: f.Expected(-1).Created, candidates: len(req.Perimeter) * len(req.Domains)}
+}
+
+// call makes the request through svc and fails b unless it created
+// wantCreated tasks and created or updated every eligible one.
+func (c *caller) call(b *testing.B, svc *taskcreate.Service, wantCreated int) {
+	c.run++
+	c.req.WorkflowRunID = fmt.Sprintf("bench-run-%d", c.run)
+	res, err := svc.CreateTasks(b.Context(), c.req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if res.Created != wantCreated || res.Created+res.Updated != c.eligible {
+		b.Fatalf("created %d, updated %d; want %d created of %d eligible", res.Created, res.Updated, wantCreated, c.eligible)
+	}
 }
 
 // reportCandidates adds the candidates of one call and the time per
