@@ -1,6 +1,7 @@
 // Command server is the shortest service that embeds the endpoints: the
 // task-create and task-sweep handlers of taskhttp on a ServeMux, over a
-// SQLite file, every other path answered in the envelope:
+// SQLite file, their OpenAPI document at GET /openapi.yaml (without the
+// token), every other path answered in the envelope:
 //
 //	TASKS_INTERNAL_TOKEN=change-me go run ./examples/server -db tasks.db
 //
@@ -47,7 +48,8 @@ func main() {
 	}
 }
 
-// newHandler mounts both endpoints of svc, behind token.
+// newHandler mounts both endpoints of svc, behind token, and their
+// document, open to all.
 func newHandler(svc *taskcreate.Service, token string) (http.Handler, error) {
 	opts := taskhttp.Options{Token: token, Timeout: time.Minute}
 	create, err := taskhttp.NewHandler(svc, opts)
@@ -61,6 +63,7 @@ func newHandler(svc *taskcreate.Service, token string) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle(taskhttp.Path, create) // any method: the handler answers its own 405
 	mux.Handle(taskhttp.SweepPath, sweep)
+	mux.HandleFunc("GET "+taskhttp.OpenAPIPath, taskhttp.ServeOpenAPI)
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		taskhttp.WriteError(w, taskhttp.ErrNotFound)
 	}))

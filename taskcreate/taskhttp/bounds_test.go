@@ -486,6 +486,7 @@ func TestHandlerRetireBudgetExceeded(t *testing.T) {
 	}))
 	h, err := NewHandler(svc, Options{Token: testToken})
 	require.NoError(t, err)
+	h = recordExchanges(t).wrap(t, h)
 	w := serve(h, newRequest(Path, testToken, strings.NewReader(strings.Replace(seedBody, `"domains"`, `"retireStale":true,"domains"`, 1))))
 	require.Equal(t, http.StatusConflict, w.Code, w.Body.String())
 	assert.JSONEq(t, `{"success":false,"errorCode":"RETIRE_BUDGET_EXCEEDED",

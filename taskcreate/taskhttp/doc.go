@@ -6,7 +6,9 @@
 // NewHandler returns a net/http Handler that authenticates the caller with a
 // static bearer token, decodes the JSON body strictly, calls
 // Service.CreateTasks and writes the result. It serves whatever path it is
-// mounted on; Path is the canonical one.
+// mounted on; Path is the canonical one. OpenAPI returns the OpenAPI 3
+// document of both endpoints, for a server to publish and a client to
+// generate code from.
 //
 // # Request
 //
@@ -84,6 +86,8 @@
 //	405     METHOD_NOT_ALLOWED        the method is not POST (Allow: POST)
 //	408     REQUEST_TIMEOUT           the body stopped arriving: its read timed out, as under
 //	                                  http.Server's ReadTimeout (Connection: close)
+//	409     RETIRE_BUDGET_EXCEEDED    a retireStale call would retire more open tasks than its budget
+//	                                  allows (the "retire" member says how many); nothing was written
 //	413     PAYLOAD_TOO_LARGE         the body is larger than Options.MaxBodyBytes
 //	415     UNSUPPORTED_MEDIA_TYPE    the request has no Content-Type, more than one, or one that is not
 //	                                  application/json
@@ -106,18 +110,20 @@
 // # Other routers
 //
 // The handler is a plain http.Handler, so any router mounts it: chi with
-// r.Method("POST", taskhttp.Path, h), gin with
-// router.POST(taskhttp.Path, gin.WrapH(h)), echo with
-// e.POST(taskhttp.Path, echo.WrapHandler(h)). Services that assemble the
-// endpoint themselves use the handler's own pieces, and answer byte for
-// byte as it does: Authorize (the bearer token) and CheckContentType,
-// DecodeRequest (or DecodeRequestWithLimits with Service.Limits, to refuse
-// an oversized request while reading), WriteResult and WriteError, and
-// ErrorStatus for a framework's error handler. ErrNotFound,
-// ErrMethodNotAllowed, ErrUnauthorized, ErrUnsupportedMediaType and
-// ErrTooManyRequests give their own checks the same envelope; a body they
-// read themselves whose read timed out is a 408 once wrapped with
-// ErrRequestTimeout. Serve the handler from an http.Server
+// r.Method("POST", taskhttp.Path, h), gin with router.POST(taskhttp.Path,
+// gin.WrapH(h)), echo with e.POST(taskhttp.Path, echo.WrapHandler(h)). A
+// router's own 404 and 405 escape the envelope unless its not-found and
+// method-not-allowed handlers call WriteError; the examples module's routers
+// package does so for ServeMux, chi, gin and echo, tested on the handler's
+// table. Services that assemble the endpoint themselves use the handler's
+// own pieces, and answer byte for byte as it does: Authorize (the bearer
+// token) and CheckContentType, DecodeRequest (or DecodeRequestWithLimits
+// with Service.Limits, to refuse an oversized request while reading),
+// WriteResult and WriteError, and ErrorStatus for a framework's error
+// handler. ErrNotFound, ErrMethodNotAllowed, ErrUnauthorized,
+// ErrUnsupportedMediaType and ErrTooManyRequests give their own checks the
+// same envelope; a body they read themselves whose read timed out is a 408
+// once wrapped with ErrRequestTimeout. Serve the handler from an http.Server
 // with a ReadTimeout, so that a body that stalls ends in a 408 instead of
 // holding a connection (and a slot and its bytes).
 //

@@ -18,11 +18,9 @@ import (
 
 // The handler mounted on a standard library ServeMux, answering the
 // original endpoint's reference request. Other routers mount the same
-// http.Handler without this module depending on them:
-//
-//	r.Method("POST", taskhttp.Path, h)           // chi
-//	router.POST(taskhttp.Path, gin.WrapH(h))     // gin
-//	e.POST(taskhttp.Path, echo.WrapHandler(h))   // echo
+// http.Handler without this module depending on them; the examples
+// module's routers package mounts both endpoints on chi, gin and echo, with
+// the routers' own 404 and 405 in the envelope too.
 func Example() {
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, ":memory:")

@@ -76,6 +76,7 @@ func TestHandler(t *testing.T) {
 	)
 	allMissing := []string{"organizationId " + missing, "workflowRunId " + missing, "domains " + missing,
 		"minConfidence " + missing, "perimeter " + missing}
+	golden := recordExchanges(t)
 	tests := []struct {
 		name    string
 		method  string              // "" is POST
@@ -267,7 +268,7 @@ func TestHandler(t *testing.T) {
 				r.ContentLength = -1
 				r.Body = io.NopCloser(strings.NewReader(tt.body)) // hides the length from the handler
 			}
-			w := serve(h, r)
+			w := serve(golden.wrap(t, h), r)
 
 			// The same request to the endpoint assembled from the exported
 			// pieces, on a store of its own, answers byte for byte alike.
@@ -363,11 +364,13 @@ func TestHandlerStoreFailures(t *testing.T) {
 			return store.Outcome{}, fmt.Errorf("driver: %w", context.DeadlineExceeded)
 		}), wantStatus: 504, wantCode: CodeTimeout},
 	}
+	golden := recordExchanges(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			svc := taskcreate.New(tt.ts, taskcreate.WithRetry(2, time.Millisecond))
 			h, err := NewHandler(svc, Options{Token: testToken, Timeout: tt.timeout})
 			require.NoError(t, err)
+			h = golden.wrap(t, h)
 			r := newRequest(Path, testToken, strings.NewReader(seedBody))
 			if tt.cancel {
 				ctx, cancel := context.WithCancel(r.Context())
@@ -521,6 +524,7 @@ func TestHandlerMaxConcurrentCalls(t *testing.T) {
 	ts, entered, release := blockingStore()
 	h, err := NewHandler(taskcreate.New(ts), Options{Token: testToken, MaxConcurrentCalls: 1})
 	require.NoError(t, err)
+	h = recordExchanges(t).wrap(t, h)
 
 	first := make(chan *httptest.ResponseRecorder)
 	go func() { first <- post(h, strings.NewReader(seedBody), len(seedBody)) }()
@@ -549,6 +553,7 @@ func TestHandlerRequestTimeout(t *testing.T) {
 	ts := &countingStore{TaskStore: unmatchedStore}
 	h, err := NewHandler(taskcreate.New(ts), Options{Token: testToken})
 	require.NoError(t, err)
+	h = recordExchanges(t).wrap(t, h)
 	w := serve(h, newRequest(Path, testToken, &timeoutReader{text: seedBody[:40], err: os.ErrDeadlineExceeded}))
 
 	require.Equal(t, http.StatusRequestTimeout, w.Code, "body: %s", w.Body)

@@ -16,6 +16,7 @@ func TestSweepHandler(t *testing.T) {
 		missing = CodeMissingRequiredField
 		invalid = CodeValidationError
 	)
+	golden := recordExchanges(t)
 	sweepBody := `{"organizationId":"` + seedOrg + `","workflowRunId":"` + seedRun + `"}`
 	tests := []struct {
 		name       string
@@ -55,7 +56,7 @@ func TestSweepHandler(t *testing.T) {
 			if token == "" {
 				token = testToken
 			}
-			w := serve(h, newRequest(SweepPath, token, strings.NewReader(tt.body)))
+			w := serve(golden.wrap(t, h), newRequest(SweepPath, token, strings.NewReader(tt.body)))
 
 			require.Equal(t, tt.wantStatus, w.Code, "body: %s", w.Body)
 			assert.Equal(t, "application/json", w.Header().Get("Content-Type"))
