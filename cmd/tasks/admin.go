@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
@@ -65,23 +64,19 @@ type readiness struct {
 	ping func(context.Context) error
 }
 
-// openReadiness opens the check's pool on the database openStore opens:
-// PostgreSQL at DATABASE_URL when it is set, else the SQLite file at
-// sqlitePath. It does not connect; openStore has already.
-func openReadiness(getenv func(string) string, sqlitePath string) (*readiness, error) {
-	driver, dsn := "pgx", getenv(databaseURLEnv)
+// openReadiness opens the check's pool on the database openStore opens
+// for c: PostgreSQL when c has a database URL, else the SQLite file. It
+// does not connect; openStore has already.
+func openReadiness(c storeConfig) (*readiness, error) {
+	driver, dsn := "pgx", c.databaseURL
 	if dsn == "" {
-		sep := "?"
-		if strings.Contains(sqlitePath, "?") {
-			sep = "&"
-		}
 		// A second connection to the file reads beside the store's
 		// writer, since the store puts the file in WAL mode; query_only
 		// keeps it from ever writing, and the busy timeout rides out a
 		// moment's lock within readyTimeout. An in-memory database is the
 		// store's connection's alone: this one opens an empty one of its
 		// own, so readiness is then the process's.
-		driver, dsn = "sqlite", sqlitePath+sep+"_pragma=busy_timeout(500)&_pragma=query_only(1)"
+		driver, dsn = "sqlite", sqliteDSN(c.sqlitePath, "busy_timeout(500)", "query_only(1)")
 	}
 	db, err := sql.Open(driver, dsn)
 	if err != nil {

@@ -133,21 +133,22 @@ func serveAdmin(t *testing.T, ready *readiness) string {
 // database on a connection of its own.
 func TestReadyzWhileCallsHoldEveryConnection(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
-		readyWhileSaturated(t, env(nil), filepath.Join(t.TempDir(), "tasks.db"), "BEGIN IMMEDIATE")
+		readyWhileSaturated(t, storeConfig{sqlitePath: filepath.Join(t.TempDir(), "tasks.db")}, "BEGIN IMMEDIATE")
 	})
 	t.Run("postgres", func(t *testing.T) {
 		url, _, _ := postgresSchema(t)
-		readyWhileSaturated(t, env(map[string]string{databaseURLEnv: url}), "", "BEGIN")
+		readyWhileSaturated(t, storeConfig{databaseURL: url, tasksTable: defaultTasksTable, actionVectorTable: defaultActionVectorTable,
+			maxConns: postgres.DefaultMaxConns}, "BEGIN")
 	})
 }
 
 // readyWhileSaturated opens the store and the check as run does, takes
 // every connection of the store's pool with begin, and polls /readyz.
-func readyWhileSaturated(t *testing.T, getenv func(string) string, sqlitePath, begin string) {
-	store, _, err := openStore(t.Context(), getenv, sqlitePath, postgres.DefaultMaxConns)
+func readyWhileSaturated(t *testing.T, config storeConfig, begin string) {
+	store, _, err := openStore(t.Context(), config)
 	require.NoError(t, err)
 	t.Cleanup(func() { store.Close() })
-	ready, err := openReadiness(getenv, sqlitePath)
+	ready, err := openReadiness(config)
 	require.NoError(t, err)
 	t.Cleanup(func() { ready.Close() })
 	base := serveAdmin(t, ready)
@@ -213,7 +214,7 @@ func TestReadyzAnswers503WithoutADatabase(t *testing.T) {
 	for name, addr := range map[string]string{"refused": refusedAddr, "silent": silent.Addr().String()} {
 		t.Run(name, func(t *testing.T) {
 			// The driver would wait 30 s to connect: the bound is the check's.
-			ready, err := openReadiness(env(map[string]string{databaseURLEnv: "postgres://tasks@" + addr + "/tasks?connect_timeout=30"}), "")
+			ready, err := openReadiness(storeConfig{databaseURL: "postgres://tasks@" + addr + "/tasks?connect_timeout=30"})
 			require.NoError(t, err)
 			t.Cleanup(func() { ready.Close() })
 			base := serveAdmin(t, ready)

@@ -2,27 +2,16 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/actionvector/tasks/store/postgres"
-	"github.com/actionvector/tasks/store/sqlite"
 	"github.com/actionvector/tasks/taskcreate"
 	"github.com/actionvector/tasks/taskcreate/taskhttp"
-)
-
-// Environment variables the server reads.
-const (
-	tokenEnv       = "TASKS_INTERNAL_TOKEN"
-	databaseURLEnv = "DATABASE_URL"
 )
 
 const (
@@ -35,42 +24,42 @@ const (
 	idleTimeout  = 2 * time.Minute
 )
 
+// serveHelp is serve's -h.
+var serveHelp = help{synopsis: "serve [flags]", text: `Serves the task-create endpoint, POST ` + taskhttp.Path + `,
+and the sweep endpoint, POST ` + taskhttp.SweepPath + `,
+to callers with the bearer token in TASKS_INTERNAL_TOKEN (required), after
+migrating the database. On -admin-addr, without the token: GET ` + healthPath + `,
+` + readyPath + ` and ` + metricsPath + `. SIGINT or SIGTERM stops it after in-flight requests finish.`}
+
 // serve is the serve subcommand: it serves until ctx is done, then shuts
-// down gracefully. Logs go to stdout, starting with a "listening" line that
-// holds the address.
-func serve(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
-	flags.SetOutput(stdout)
-	addr := flags.String("addr", ":8080", "address to listen on")
-	dbPath := flags.String("db", "tasks.db", "SQLite database file, used when "+databaseURLEnv+" is not set")
+// down gracefully. Logs go to standard output, starting with a "listening"
+// line that holds the address.
+func serve(ctx context.Context, p process, args []string) error {
+	flags := newFlagSet("serve")
+	addr := flags.String("addr", ":8080", "`address` to listen on")
+	config := addStoreFlags(flags)
 	demo := flags.Bool("demo", false, "seed the recommendations that make the reference request create two tasks, and tasks of a dead run to sweep")
 	shutdownTimeout := flags.Duration("shutdown-timeout", 15*time.Second, "how long in-flight requests may run after SIGINT or SIGTERM")
 	maxCalls := flags.Int("max-calls", 32, "most task-create calls served at once; beyond them callers get 429 with Retry-After")
 	maxInFlight := flags.Int64("max-inflight-bytes", taskhttp.DefaultMaxInFlightBytes,
 		"most request bytes held at once, from admission to response; beyond them callers get 429 with Retry-After (9223372036854775807: no bound)")
-	maxConns := flags.Int("max-conns", postgres.DefaultMaxConns, "most connections to PostgreSQL")
-	adminAddr := flags.String("admin-addr", "127.0.0.1:9090", "address of "+healthPath+", "+readyPath+" and "+metricsPath+", served without the token")
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	flags.IntVar(&config.maxConns, "max-conns", postgres.DefaultMaxConns, "most connections to PostgreSQL")
+	adminAddr := flags.String("admin-addr", "127.0.0.1:9090", "`address` of "+healthPath+", "+readyPath+" and "+metricsPath+", served without the token")
+	if _, err := parseStoreFlags(flags, args, p, serveHelp, config, 0); err != nil {
 		return err
 	}
-	if flags.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", flags.Args())
-	}
-	token := getenv(tokenEnv)
+	token := p.getenv(tokenEnv)
 	if token == "" {
-		return fmt.Errorf("%s is not set; refusing to serve without authentication", tokenEnv)
+		return invalidf("%s is not set; refusing to serve without authentication", tokenEnv)
 	}
-	logger := slog.New(slog.NewTextHandler(stdout, nil))
+	logger := slog.New(slog.NewTextHandler(p.stdout, nil))
 
-	store, database, err := openStore(ctx, getenv, *dbPath, *maxConns)
+	store, database, err := openStore(ctx, *config)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	ready, err := openReadiness(getenv, *dbPath)
+	ready, err := openReadiness(*config)
 	if err != nil {
 		return err
 	}
@@ -107,6 +96,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// own JSON 405, like every other error.
 	mux.Handle(taskhttp.Path, handler)
 	mux.Handle(taskhttp.SweepPath, sweep)
+	mux.HandleFunc("GET "+taskhttp.OpenAPIPath, taskhttp.ServeOpenAPI) // no token
 	// Every other path answers in the same envelope.
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { taskhttp.WriteError(w, taskhttp.ErrNotFound) }))
 
@@ -173,33 +163,6 @@ func listen(ctx context.Context, addr string, handler http.Handler, logger *slog
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}}, nil
-}
-
-// taskStore is what the server needs of a store adapter.
-type taskStore interface {
-	taskcreate.TaskStore
-	PutActionVectors(ctx context.Context, rows []taskcreate.ActionVector) error
-	DB() *sql.DB
-	Close() error
-}
-
-// openStore opens and migrates the database: PostgreSQL when DATABASE_URL is
-// set, with at most maxConns connections, else the SQLite file at
-// sqlitePath. It also returns a description of the database for the log,
-// free of credentials.
-func openStore(ctx context.Context, getenv func(string) string, sqlitePath string, maxConns int) (taskStore, string, error) {
-	if url := getenv(databaseURLEnv); url != "" {
-		store, err := postgres.Open(ctx, url, postgres.WithMaxConns(maxConns))
-		if err != nil {
-			return nil, "", err
-		}
-		return store, "postgres", nil
-	}
-	store, err := sqlite.Open(ctx, sqlitePath)
-	if err != nil {
-		return nil, "", err
-	}
-	return store, "sqlite:" + sqlitePath, nil
 }
 
 // demoOrganization is the organization of the endpoint's reference request.

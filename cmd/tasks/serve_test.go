@@ -23,6 +23,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/actionvector/tasks/taskcreate/taskhttp"
 )
 
 const testToken = "e2e-token-6f1c"
@@ -88,7 +90,7 @@ func TestRunRefusesToStart(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := serve(t.Context(), tt.args, env(tt.env), &out)
+			err := serve(t.Context(), process{stdout: &out, stderr: &out, getenv: env(tt.env)}, tt.args)
 			require.ErrorContains(t, err, tt.wantErr)
 			assert.NotContains(t, err.Error()+out.String(), testToken)
 		})
@@ -138,7 +140,8 @@ func startInProcess(t *testing.T, vars map[string]string, flags ...string) (addr
 	out = &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, append([]string{"-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-db", ":memory:", "-demo"}, flags...), env(vars), out)
+		done <- serve(ctx, process{stdout: out, stderr: out, getenv: env(vars)},
+			append([]string{"-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-db", ":memory:", "-demo"}, flags...))
 	}()
 	addr = loggedAddr(t, out, listeningAddr, "listening")
 	return addr, out, func() error {
@@ -322,6 +325,20 @@ func TestUnknownPathAnswersInTheEnvelope(t *testing.T) {
 	}
 }
 
+// The OpenAPI document is served without the token.
+func TestServesTheOpenAPIDocument(t *testing.T) {
+	addr, _, stop := startInProcess(t, map[string]string{tokenEnv: testToken})
+	defer func() { require.NoError(t, stop()) }()
+	resp, err := http.Get("http://" + addr + taskhttp.OpenAPIPath)
+	require.NoError(t, err)
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "application/yaml", resp.Header.Get("Content-Type"))
+	assert.Equal(t, taskhttp.OpenAPI(), data)
+}
+
 // The real program, built and started as a user would, answers the
 // reference request over TCP and stops cleanly on SIGTERM.
 func TestServerEndToEnd(t *testing.T) {
@@ -333,7 +350,7 @@ func TestServerEndToEnd(t *testing.T) {
 	}
 
 	cmd := exec.CommandContext(t.Context(), bin, "serve", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-db", filepath.Join(dir, "tasks.db"), "-demo")
-	cmd.Env = append(withoutVar(os.Environ(), databaseURLEnv), tokenEnv+"="+testToken)
+	cmd.Env = append(withoutTasksVars(os.Environ()), tokenEnv+"="+testToken)
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -401,14 +418,4 @@ func goCommand(t *testing.T) string {
 		t.Fatalf("no go command on PATH or in %s", build.Default.GOROOT)
 	}
 	return path
-}
-
-func withoutVar(environ []string, name string) []string {
-	var out []string
-	for _, kv := range environ {
-		if !strings.HasPrefix(kv, name+"=") {
-			out = append(out, kv)
-		}
-	}
-	return out
 }

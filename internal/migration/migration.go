@@ -64,6 +64,9 @@ type Dialect struct {
 	// Lock holds the statements that make concurrent migrators queue, run
 	// first; none where the transaction's start already does.
 	Lock []string
+	// Exists selects whether the bookkeeping table exists, so that reading
+	// the version of a database never migrated is not an error.
+	Exists string
 	// Current selects the highest version applied, 0 when none.
 	Current string
 	// Record inserts a version and its name, the statement's two parameters.
@@ -86,13 +89,11 @@ func Apply(ctx context.Context, q sqldb.Querier, d Dialect, ms []Migration) erro
 	if err := q.QueryRowContext(ctx, d.Current).Scan(&current); err != nil {
 		return d.Wrap("migrate", err)
 	}
-	if latest := Latest(ms); current > latest {
-		return d.Wrap("migrate", fmt.Errorf("the schema's version %d is newer than this library's %d", current, latest))
+	pending, err := Pending(ms, current)
+	if err != nil {
+		return d.Wrap("migrate", err)
 	}
-	for _, m := range ms {
-		if m.Version <= current {
-			continue
-		}
+	for _, m := range pending {
 		if _, err := q.ExecContext(ctx, m.SQL); err != nil {
 			return d.Wrap("migrate "+m.Name, err)
 		}
@@ -101,4 +102,54 @@ func Apply(ctx context.Context, q sqldb.Querier, d Dialect, ms []Migration) erro
 		}
 	}
 	return nil
+}
+
+// Applied returns the highest version recorded on q, 0 when the
+// bookkeeping table does not exist yet. It writes nothing.
+func Applied(ctx context.Context, q sqldb.Querier, d Dialect) (int, error) {
+	var exists bool
+	if err := q.QueryRowContext(ctx, d.Exists).Scan(&exists); err != nil {
+		return 0, d.Wrap("schema version", err)
+	}
+	if !exists {
+		return 0, nil
+	}
+	var current int
+	if err := q.QueryRowContext(ctx, d.Current).Scan(&current); err != nil {
+		return 0, d.Wrap("schema version", err)
+	}
+	return current, nil
+}
+
+// Pending returns the migrations of ms above version current, the ones
+// Apply would run, in version order; an error when current is above them
+// all: the schema is newer than this library.
+func Pending(ms []Migration, current int) ([]Migration, error) {
+	if latest := Latest(ms); current > latest {
+		return nil, fmt.Errorf("the schema's version %d is newer than this library's %d", current, latest)
+	}
+	i := 0
+	for i < len(ms) && ms[i].Version <= current {
+		i++
+	}
+	return ms[i:], nil
+}
+
+// PendingNames returns the names of the migrations of ms that Apply would
+// run on q, in order, reading the version as Applied does. It writes
+// nothing.
+func PendingNames(ctx context.Context, q sqldb.Querier, d Dialect, ms []Migration) ([]string, error) {
+	current, err := Applied(ctx, q, d)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := Pending(ms, current)
+	if err != nil {
+		return nil, d.Wrap("pending migrations", err)
+	}
+	names := make([]string, len(pending))
+	for i, m := range pending {
+		names[i] = m.Name
+	}
+	return names, nil
 }

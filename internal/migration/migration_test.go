@@ -51,3 +51,32 @@ func TestLoadRejectsBadSets(t *testing.T) {
 		}
 	}
 }
+
+func TestPendingIsWhatLiesAboveTheVersion(t *testing.T) {
+	ms := []migration.Migration{{Version: 1, Name: "1_a.sql"}, {Version: 2, Name: "2_b.sql"}, {Version: 5, Name: "5_c.sql"}}
+	tests := []struct {
+		current int
+		want    string
+	}{
+		{current: 0, want: "1_a.sql 2_b.sql 5_c.sql"},
+		{current: 1, want: "2_b.sql 5_c.sql"},
+		{current: 3, want: "5_c.sql"}, // a version between two known ones
+		{current: 5, want: ""},
+	}
+	for _, tt := range tests {
+		pending, err := migration.Pending(ms, tt.current)
+		if err != nil {
+			t.Fatalf("Pending at %d: %v", tt.current, err)
+		}
+		var names []string
+		for _, m := range pending {
+			names = append(names, m.Name)
+		}
+		if got := strings.Join(names, " "); got != tt.want {
+			t.Errorf("Pending at %d: got %q, want %q", tt.current, got, tt.want)
+		}
+	}
+	if _, err := migration.Pending(ms, 6); err == nil || !strings.Contains(err.Error(), "version 6 is newer than this library's 5") {
+		t.Errorf("Pending above the latest: want an error naming both versions, got %v", err)
+	}
+}

@@ -269,6 +269,7 @@ func TestInvalidOptionsFailWhenTheStoreIsBuilt(t *testing.T) {
 	db, _ := newMock(t)
 	for _, name := range []string{"", "tasks; DROP TABLE x", `"tasks"`, "a.b.c", "1tasks", "tâches", "s.", "x" + string(make([]byte, 48))} {
 		assert.Contains(t, panicMessage(t, func() { postgres.New(db, postgres.WithTasksTable(name)) }), "WithTasksTable", "table name %q", name)
+		assert.ErrorContains(t, postgres.CheckOptions(postgres.WithTasksTable(name)), "WithTasksTable", "table name %q", name)
 	}
 	for option, opt := range map[string]postgres.Option{
 		"WithActionVectorTable": postgres.WithActionVectorTable("gold lakebase.action_vector"),
@@ -279,7 +280,10 @@ func TestInvalidOptionsFailWhenTheStoreIsBuilt(t *testing.T) {
 		assert.Contains(t, panicMessage(t, func() { postgres.New(db, opt) }), option, "New panics naming the option")
 		_, err := postgres.Open(t.Context(), "postgres://unused", opt)
 		assert.ErrorContains(t, err, option, "Open returns an error naming the option")
+		assert.ErrorContains(t, postgres.CheckOptions(postgres.WithTasksTable("s.tasks"), opt), option, "CheckOptions names the invalid option")
 	}
+	assert.NoError(t, postgres.CheckOptions(postgres.WithTasksTable("s.tasks"), postgres.WithActionVectorTable("gold_lakebase.action_vector"),
+		postgres.WithCitus(), postgres.WithMaxConns(1)), "valid options")
 	assert.Contains(t, panicMessage(t, func() { postgres.New(nil) }), "nil *sql.DB")
 }
 

@@ -42,17 +42,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return err
 	}
 	err = s.inTx(ctx, func(q sqldb.Querier) error {
-		return migration.Apply(ctx, q, migration.Dialect{
-			// Concurrent migrators queue on this row lock rather than on a
-			// session-level lock, which distributed engines lack.
-			Lock: []string{
-				`INSERT INTO ` + s.names.Migrations + ` (version, name) VALUES (0, 'lock') ON CONFLICT (version) DO NOTHING`,
-				`SELECT version FROM ` + s.names.Migrations + ` WHERE version = 0 FOR UPDATE`,
-			},
-			Current: `SELECT max(version) FROM ` + s.names.Migrations,
-			Record:  `INSERT INTO ` + s.names.Migrations + ` (version, name) VALUES ($1, $2)`,
-			Wrap:    s.wrapErr,
-		}, ms)
+		return migration.Apply(ctx, q, s.migrationDialect(), ms)
 	})
 	if err != nil {
 		return err
@@ -62,6 +52,45 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	s.setLayout(citus)
 	return nil
+}
+
+// SchemaVersion returns the version of the latest migration applied to the
+// tasks table, 0 when none is (its migrations table does not exist yet). It
+// writes nothing.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	return migration.Applied(ctx, s.db.Querier(), s.migrationDialect())
+}
+
+// PendingMigrations returns the names of the migrations Migrate would
+// apply, in the order it would apply them ("0001_tasks.sql"), none when the
+// schema is current, and an error when the database's schema is newer than
+// this library. Migrate also creates the action-vector table when no
+// relation has its name, which is not a versioned migration. It writes
+// nothing.
+func (s *Store) PendingMigrations(ctx context.Context) ([]string, error) {
+	ms, err := migrations(s.names)
+	if err != nil {
+		return nil, err
+	}
+	return migration.PendingNames(ctx, s.db.Querier(), s.migrationDialect(), ms)
+}
+
+// migrationDialect is how the store records its migrations, in the table
+// named after the tasks table.
+func (s *Store) migrationDialect() migration.Dialect {
+	return migration.Dialect{
+		// Concurrent migrators queue on this row lock rather than on a
+		// session-level lock, which distributed engines lack.
+		Lock: []string{
+			`INSERT INTO ` + s.names.Migrations + ` (version, name) VALUES (0, 'lock') ON CONFLICT (version) DO NOTHING`,
+			`SELECT version FROM ` + s.names.Migrations + ` WHERE version = 0 FOR UPDATE`,
+		},
+		// The name is a validated identifier, quoted: no quote of its own.
+		Exists:  `SELECT to_regclass('` + s.names.Migrations + `') IS NOT NULL`,
+		Current: `SELECT coalesce(max(version), 0) FROM ` + s.names.Migrations,
+		Record:  `INSERT INTO ` + s.names.Migrations + ` (version, name) VALUES ($1, $2)`,
+		Wrap:    s.wrapErr,
+	}
 }
 
 // onCitus reports whether the database has the citus extension, and fails

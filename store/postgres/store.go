@@ -124,6 +124,15 @@ func newStore(opts []Option) (*Store, config, error) {
 		layout: &layout{known: c.citus, citus: c.citus}}, c, nil
 }
 
+// CheckOptions returns the error Open would return for opts, the one New
+// and NewFromPool would panic with, or nil when they are valid: for options
+// read from people (flags, configuration) rather than written in code, to
+// refuse them before any store is built.
+func CheckOptions(opts ...Option) error {
+	_, _, err := newStore(opts)
+	return err
+}
+
 // Open connects to the PostgreSQL database named by dsn (a URL or key=value
 // string, as pgx reads it), checks the connection and migrates. An invalid
 // option is an error. Its pool holds at most DefaultMaxConns connections
