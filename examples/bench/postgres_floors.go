@@ -64,6 +64,17 @@ func (d *pgDatabase) createFloorTables(ctx context.Context) error {
 			return err
 		}
 	}
+	// LIKE copies no storage parameter: F3 takes the tasks table's own
+	// (its fillfactor, which makes a refresh a HOT update) as well.
+	options, err := d.text(ctx, `SELECT coalesce(array_to_string(reloptions, ', '), '') FROM pg_class WHERE oid = '`+d.table(pgTasks)+`'::regclass`)
+	if err != nil {
+		return err
+	}
+	if options != "" {
+		if err := d.exec(ctx, `ALTER TABLE `+d.table(pgF3)+` SET (`+options+`)`); err != nil {
+			return err
+		}
+	}
 	if !d.citus {
 		return nil
 	}

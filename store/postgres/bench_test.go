@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -64,6 +65,114 @@ func BenchmarkCreateTasksVia(b *testing.B) {
 			)
 		})
 	}
+}
+
+// BenchmarkLayout compares, interleaved, the calls on today's tasks table
+// with the same calls on the first layout (0001 alone: the run index, and
+// pages filled to the brim), where no refresh can be a HOT update. Both
+// read one seeded action-vector table; each writes a tasks table of its
+// own, on fresh connections of its own.
+func BenchmarkLayout(b *testing.B) {
+	for _, pairs := range []int{1_000, 100_000} {
+		b.Run(fmt.Sprintf("pairs=%d", pairs), func(b *testing.B) {
+			_, schema, fx, _ := seededStore(b, pairs)
+			first := newSchema(b)
+			url := single.appURL(b)
+			clearer := openDB(b, url)
+			now := postgres.New(openDB(b, url), tablesIn(schema)...)
+			then := postgres.New(openDB(b, url), postgres.WithTasksTable(first+".tasks"), postgres.WithActionVectorTable(schema+".action_vector"))
+			if err := then.Migrate(b.Context()); err != nil {
+				b.Fatal(err)
+			}
+			for _, ddl := range []string{
+				`CREATE INDEX tasks_run_idx ON ` + first + `.tasks (organization_id, workflow_run_id)`,
+				`ALTER TABLE ` + first + `.tasks RESET (fillfactor)`,
+			} {
+				if _, err := clearer.ExecContext(b.Context(), ddl); err != nil {
+					b.Fatal(err)
+				}
+			}
+			clear := func(b *testing.B) {
+				if _, err := clearer.ExecContext(b.Context(), `TRUNCATE `+schema+`.tasks, `+first+`.tasks`); err != nil {
+					b.Fatal(err)
+				}
+			}
+			benchfixture.CompareCreateAndUpdate(b, fx, clear,
+				benchfixture.Contender{Name: "first", Service: taskcreate.New(then), OwnTasks: true},
+				benchfixture.Contender{Name: "now", Service: taskcreate.New(now), OwnTasks: true},
+			)
+		})
+	}
+}
+
+// BenchmarkSweep measures a sweep, and its dry run, of a run that owns
+// 1,000 of an organization's 300,000 open tasks (and 100,000 done ones), on
+// today's layout, where the run has no index and the sweep reads the
+// organization's open tasks, against the first layout's run index,
+// interleaved. The tasks are written by SQL, not by calls.
+func BenchmarkSweep(b *testing.B) {
+	url := single.appURL(b)
+	db := openDB(b, url)
+	var contenders []sweepContender
+	for _, name := range []string{"first", "now"} {
+		s := newStore(b)
+		schema := storeSchema(s)
+		seed := []string{`INSERT INTO ` + schema + `.tasks
+			SELECT gen_random_uuid(), 'org', 'ACTION_VECTOR', (ARRAY['restock', 'rebalance', 'markdown'])[1 + i % 3],
+			       'shop-' || (i / 3) % 50, 'variant-' || (i / 150), 'OPEN', 'MEDIUM',
+			       CASE WHEN i % 300 = 0 THEN 'run-swept' ELSE 'run-' || i % 7 END, current_date, 5, NULL, 0.9,
+			       ('{"daysOfCover": 1.5, "why": "' || repeat('x', 250) || '"}')::jsonb, now(), now()
+			FROM generate_series(0, 299999) i`,
+			`INSERT INTO ` + schema + `.tasks
+			SELECT gen_random_uuid(), 'org', 'ACTION_VECTOR', 'restock', 'shop-done', 'variant-' || i, 'DONE', 'MEDIUM',
+			       'run-old', current_date, 5, NULL, 0.9, '{}', now(), now()
+			FROM generate_series(1, 100000) i`,
+		}
+		if name == "first" {
+			seed = append(seed, `CREATE INDEX tasks_run_idx ON `+schema+`.tasks (organization_id, workflow_run_id)`,
+				`ALTER TABLE `+schema+`.tasks RESET (fillfactor)`)
+		}
+		seed = append(seed, `VACUUM ANALYZE `+schema+`.tasks`)
+		for _, stmt := range seed {
+			if _, err := db.ExecContext(b.Context(), stmt); err != nil {
+				b.Fatal(err)
+			}
+		}
+		store := postgres.New(openDB(b, url), tablesIn(schema)...)
+		contenders = append(contenders, sweepContender{name, schema, taskcreate.New(store)})
+	}
+	for _, dry := range []bool{true, false} {
+		b.Run(fmt.Sprintf("dryRun=%t", dry), func(b *testing.B) {
+			spent := make([]time.Duration, len(contenders))
+			for round := 0; b.Loop(); round++ {
+				for k := range contenders {
+					c := contenders[(k+round)%len(contenders)]
+					start := time.Now()
+					res, err := c.svc.SweepRun(b.Context(), taskcreate.SweepRequest{OrganizationID: "org", WorkflowRunID: "run-swept", DryRun: dry})
+					spent[(k+round)%len(contenders)] += time.Since(start)
+					if err != nil || res.Dismissed != 1000 {
+						b.Fatalf("%s: dismissed %d, %v; want 1000", c.name, res.Dismissed, err)
+					}
+					if !dry {
+						b.StopTimer()
+						if _, err := db.ExecContext(b.Context(), `UPDATE `+c.schema+`.tasks SET status = 'OPEN' WHERE workflow_run_id = 'run-swept'`); err != nil {
+							b.Fatal(err)
+						}
+						b.StartTimer()
+					}
+				}
+			}
+			for i, c := range contenders {
+				b.ReportMetric(float64(spent[i].Microseconds())/1e3/float64(b.N), c.name+"-ms/op")
+			}
+			b.ReportMetric(float64(spent[1])/float64(spent[0]), "now/first")
+		})
+	}
+}
+
+type sweepContender struct {
+	name, schema string
+	svc          *taskcreate.Service
 }
 
 // openDB opens a database/sql pool on url, closed when b ends.

@@ -29,6 +29,11 @@
 // one read-only statement per chunk. The SQL reads no system column, takes
 // no session-level lock and uses no MERGE.
 //
+// A refresh changes no indexed column, and the tasks table leaves half of
+// each page free (fillfactor 50), so refreshing an open task is a HOT
+// update: a new version on the same page, and no new index entry. No index
+// holds the run; a sweep reads the organization's open tasks.
+//
 // On a Citus coordinator the store takes the distributed layout, found by
 // Migrate (the citus extension) or at the first call (distributed tables),
 // or required by WithCitus: both tables distributed by organization_id and

@@ -15,6 +15,7 @@ type names struct {
 	Migrations        string
 	OpenKeyIndex      string // index names are unqualified: they live in their table's schema
 	RunIndex          string
+	RunIndexTable     string // the run index, schema-qualified as the tasks table is, for DROP INDEX
 	LatestIndex       string
 	TasksTable        string // schema.tasks as configured, for telemetry and errors
 	ActionVectorTable string // as configured
@@ -41,6 +42,7 @@ func newNames(tasks, actionVector string) (names, error) {
 		Migrations:        t.sibling("_migrations").quoted(),
 		OpenKeyIndex:      quoteIdent(t.table + "_open_key"),
 		RunIndex:          quoteIdent(t.table + "_run_idx"),
+		RunIndexTable:     t.sibling("_run_idx").quoted(),
 		LatestIndex:       quoteIdent(av.table + "_latest_idx"),
 	}, nil
 }

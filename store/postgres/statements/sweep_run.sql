@@ -1,5 +1,7 @@
 -- Dismiss the OPEN tasks of the organization the run still owns. $1
--- organization, $2 workflow run, $3 now. The sub-select locks them in key
+-- organization, $2 workflow run, $3 now. No index holds the run, so that a
+-- refresh is a HOT update (0002): they are found among the organization's
+-- open tasks, through the open-key index or the table. The sub-select locks them in key
 -- order (byte order, as CreateTasks writes them), so a sweep and a call
 -- never deadlock; a task a call refreshed in the meantime is no longer the
 -- run's when it is locked, and is left alone.
