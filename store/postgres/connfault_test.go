@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -343,18 +344,38 @@ func hostPort(t *testing.T, dsn string) string {
 
 // TestOutcomesAcrossConnectionFaults breaks the connection under hundreds
 // of calls on PostgreSQL, at random bytes in either direction and around
-// the COMMIT, and checks every reported outcome against the rows.
+// the COMMIT, and checks every reported outcome against the rows: through
+// database/sql (New) and through a pgx pool (NewFromPool).
 func TestOutcomesAcrossConnectionFaults(t *testing.T) {
+	for _, via := range []struct {
+		name string
+		open func(t *testing.T, url string, opts []postgres.Option) *postgres.Store
+	}{
+		{"database-sql", func(t *testing.T, url string, opts []postgres.Option) *postgres.Store {
+			db, err := sql.Open("pgx", url)
+			require.NoError(t, err)
+			t.Cleanup(func() { db.Close() })
+			return postgres.New(db, opts...)
+		}},
+		{"pgxpool", func(t *testing.T, url string, opts []postgres.Option) *postgres.Store {
+			pool, err := pgxpool.New(t.Context(), url)
+			require.NoError(t, err)
+			t.Cleanup(pool.Close)
+			return postgres.NewFromPool(pool, opts...)
+		}},
+	} {
+		t.Run(via.name, func(t *testing.T) { outcomesAcrossConnectionFaults(t, via.open) })
+	}
+}
+
+func outcomesAcrossConnectionFaults(t *testing.T, open func(t *testing.T, url string, opts []postgres.Option) *postgres.Store) {
 	start := time.Now()
 	admin := testPool(t)
 	dsn := os.Getenv(urlVariable)
 	schema := single.newSchema(t)
 	opts := []postgres.Option{postgres.WithTasksTable(schema + ".tasks"), postgres.WithActionVectorTable(schema + ".action_vector")}
 	proxy := startProxy(t, hostPort(t, dsn), "")
-	db, err := sql.Open("pgx", viaAddr(t, dsn, proxy.ln.Addr().String()))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	ts := postgres.New(db, opts...)
+	ts := open(t, viaAddr(t, dsn, proxy.ln.Addr().String()), opts)
 	require.NoError(t, ts.Migrate(t.Context()), "unarmed, the proxy forwards everything")
 
 	const org = "org"
