@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -141,31 +140,22 @@ func BenchmarkSweep(b *testing.B) {
 		store := postgres.New(openDB(b, url), tablesIn(schema)...)
 		contenders = append(contenders, sweepContender{name, schema, taskcreate.New(store)})
 	}
+	names := []string{contenders[0].name, contenders[1].name}
 	for _, dry := range []bool{true, false} {
 		b.Run(fmt.Sprintf("dryRun=%t", dry), func(b *testing.B) {
-			spent := make([]time.Duration, len(contenders))
-			for round := 0; b.Loop(); round++ {
-				for k := range contenders {
-					c := contenders[(k+round)%len(contenders)]
-					start := time.Now()
-					res, err := c.svc.SweepRun(b.Context(), taskcreate.SweepRequest{OrganizationID: "org", WorkflowRunID: "run-swept", DryRun: dry})
-					spent[(k+round)%len(contenders)] += time.Since(start)
-					if err != nil || res.Dismissed != 1000 {
-						b.Fatalf("%s: dismissed %d, %v; want 1000", c.name, res.Dismissed, err)
-					}
-					if !dry {
-						b.StopTimer()
-						if _, err := db.ExecContext(b.Context(), `UPDATE `+c.schema+`.tasks SET status = 'OPEN' WHERE workflow_run_id = 'run-swept'`); err != nil {
-							b.Fatal(err)
-						}
-						b.StartTimer()
-					}
+			benchfixture.Interleave(b, names, func(b *testing.B, i int) {
+				// The run's tasks are OPEN again before each sweep (a dry
+				// run leaves them so).
+				if _, err := db.ExecContext(b.Context(), `UPDATE `+contenders[i].schema+`.tasks SET status = 'OPEN' WHERE workflow_run_id = 'run-swept' AND status <> 'OPEN'`); err != nil {
+					b.Fatal(err)
 				}
-			}
-			for i, c := range contenders {
-				b.ReportMetric(float64(spent[i].Microseconds())/1e3/float64(b.N), c.name+"-ms/op")
-			}
-			b.ReportMetric(float64(spent[1])/float64(spent[0]), "now/first")
+			}, func(b *testing.B, i int) {
+				c := contenders[i]
+				res, err := c.svc.SweepRun(b.Context(), taskcreate.SweepRequest{OrganizationID: "org", WorkflowRunID: "run-swept", DryRun: dry})
+				if err != nil || res.Dismissed != 1000 {
+					b.Fatalf("%s: dismissed %d, %v; want 1000", c.name, res.Dismissed, err)
+				}
+			})
 		})
 	}
 }

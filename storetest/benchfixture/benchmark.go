@@ -46,34 +46,18 @@ type Contender struct {
 }
 
 // CompareCreateAndUpdate times the calls of RunCreateAndUpdate through each
-// contender, in one "create" and one "update" sub-benchmark whose every
-// iteration calls each contender once, in an order that rotates, so that
-// they share the machine's conditions. It reports each contender's
-// milliseconds per call ("NAME-ms/op") and each one's time against the
-// first's ("NAME/FIRST"); ns/op is the time of a whole round.
+// contender, interleaved (see Interleave), in one "create" and one
+// "update" sub-benchmark.
 func CompareCreateAndUpdate(b *testing.B, f *Fixture, clearTasks func(b *testing.B), contenders ...Contender) {
 	c := newCaller(f)
+	names := make([]string, len(contenders))
+	for i, ct := range contenders {
+		names[i] = ct.Name
+	}
 	compare := func(b *testing.B, prepare func(b *testing.B), want int) {
-		spent := make([]time.Duration, len(contenders))
-		round := 0
-		for b.Loop() {
-			for k := range contenders {
-				i := (k + round) % len(contenders)
-				b.StopTimer()
-				prepare(b)
-				b.StartTimer()
-				start := time.Now()
-				c.call(b, contenders[i].Service, want)
-				spent[i] += time.Since(start)
-			}
-			round++
-		}
-		for i, ct := range contenders {
-			b.ReportMetric(float64(spent[i].Microseconds())/1e3/float64(b.N), ct.Name+"-ms/op")
-			if i > 0 {
-				b.ReportMetric(float64(spent[i])/float64(spent[0]), ct.Name+"/"+contenders[0].Name)
-			}
-		}
+		Interleave(b, names, func(b *testing.B, _ int) { prepare(b) }, func(b *testing.B, i int) {
+			c.call(b, contenders[i].Service, want)
+		})
 	}
 	b.Run("create", func(b *testing.B) { compare(b, clearTasks, c.eligible) })
 	b.Run("update", func(b *testing.B) {
@@ -85,6 +69,33 @@ func CompareCreateAndUpdate(b *testing.B, f *Fixture, clearTasks func(b *testing
 		}
 		compare(b, func(*testing.B) {}, 0)
 	})
+}
+
+// Interleave makes every iteration of b's loop call each of the named
+// contenders once, in an order that rotates from one iteration to the
+// next, so that they share the machine's conditions; prepare runs,
+// untimed, before each call. It reports each contender's milliseconds per
+// call ("NAME-ms/op") and each one's time against the first's
+// ("NAME/FIRST"); ns/op is the time of a whole round.
+func Interleave(b *testing.B, names []string, prepare, call func(b *testing.B, contender int)) {
+	spent := make([]time.Duration, len(names))
+	for round := 0; b.Loop(); round++ {
+		for k := range names {
+			i := (k + round) % len(names)
+			b.StopTimer()
+			prepare(b, i)
+			b.StartTimer()
+			start := time.Now()
+			call(b, i)
+			spent[i] += time.Since(start)
+		}
+	}
+	for i, name := range names {
+		b.ReportMetric(float64(spent[i].Microseconds())/1e3/float64(b.N), name+"-ms/op")
+		if i > 0 {
+			b.ReportMetric(float64(spent[i])/float64(spent[0]), name+"/"+names[0])
+		}
+	}
 }
 
 // caller makes f's request by a new run each time and checks its result.
