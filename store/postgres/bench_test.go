@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -52,12 +53,7 @@ func BenchmarkCreateTasksVia(b *testing.B) {
 			}
 			defer pool.Close()
 			viaPool := postgres.NewFromPool(pool, tablesIn(schema)...)
-			clear := func(b *testing.B) {
-				if _, err := clearer.ExecContext(b.Context(), `TRUNCATE `+schema+`.tasks`); err != nil {
-					b.Fatal(err)
-				}
-			}
-			benchfixture.CompareCreateAndUpdate(b, fx, clear,
+			benchfixture.CompareCreateAndUpdate(b, fx, truncate(clearer, schema+".tasks"),
 				benchfixture.Contender{Name: "sql", Service: taskcreate.New(postgres.New(db, tablesIn(schema)...))},
 				benchfixture.Contender{Name: "pgxpool", Service: taskcreate.New(viaPool)},
 				benchfixture.Contender{Name: "pgxtx", Service: taskcreate.New(inPgxTx{pool, viaPool})},
@@ -83,20 +79,12 @@ func BenchmarkLayout(b *testing.B) {
 			if err := then.Migrate(b.Context()); err != nil {
 				b.Fatal(err)
 			}
-			for _, ddl := range []string{
-				`CREATE INDEX tasks_run_idx ON ` + first + `.tasks (organization_id, workflow_run_id)`,
-				`ALTER TABLE ` + first + `.tasks RESET (fillfactor)`,
-			} {
+			for _, ddl := range firstLayout(first) {
 				if _, err := clearer.ExecContext(b.Context(), ddl); err != nil {
 					b.Fatal(err)
 				}
 			}
-			clear := func(b *testing.B) {
-				if _, err := clearer.ExecContext(b.Context(), `TRUNCATE `+schema+`.tasks, `+first+`.tasks`); err != nil {
-					b.Fatal(err)
-				}
-			}
-			benchfixture.CompareCreateAndUpdate(b, fx, clear,
+			benchfixture.CompareCreateAndUpdate(b, fx, truncate(clearer, schema+".tasks", first+".tasks"),
 				benchfixture.Contender{Name: "first", Service: taskcreate.New(then), OwnTasks: true},
 				benchfixture.Contender{Name: "now", Service: taskcreate.New(now), OwnTasks: true},
 			)
@@ -128,8 +116,7 @@ func BenchmarkSweep(b *testing.B) {
 			FROM generate_series(1, 100000) i`,
 		}
 		if name == "first" {
-			seed = append(seed, `CREATE INDEX tasks_run_idx ON `+schema+`.tasks (organization_id, workflow_run_id)`,
-				`ALTER TABLE `+schema+`.tasks RESET (fillfactor)`)
+			seed = append(seed, firstLayout(schema)...)
 		}
 		seed = append(seed, `VACUUM ANALYZE `+schema+`.tasks`)
 		for _, stmt := range seed {
@@ -163,6 +150,26 @@ func BenchmarkSweep(b *testing.B) {
 type sweepContender struct {
 	name, schema string
 	svc          *taskcreate.Service
+}
+
+// firstLayout returns the statements that take the tasks table of schema,
+// migrated, back to the first layout (0001 alone): its run index, and
+// pages filled to the brim.
+func firstLayout(schema string) []string {
+	return []string{
+		`CREATE INDEX tasks_run_idx ON ` + schema + `.tasks (organization_id, workflow_run_id)`,
+		`ALTER TABLE ` + schema + `.tasks RESET (fillfactor)`,
+	}
+}
+
+// truncate returns the function that empties tables on db, a connection
+// of no contender's.
+func truncate(db *sql.DB, tables ...string) func(*testing.B) {
+	return func(b *testing.B) {
+		if _, err := db.ExecContext(b.Context(), `TRUNCATE `+strings.Join(tables, ", ")); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // openDB opens a database/sql pool on url, closed when b ends.
