@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"iter"
 	"time"
 
 	"github.com/google/uuid"
@@ -45,8 +44,9 @@ type Sweep struct {
 // Its candidates are every (domain, pair) of Domains x Pairs, in key order
 // (domain, shop, variant): candidate i is Domains[i/len(Pairs)] with
 // Pairs[i%len(Pairs)], and ProposedIDs[i] is the id it gets if it creates a
-// task. Stores write tasks in this order so that concurrent calls lock keys
-// in the same order and cannot deadlock.
+// task. The order a store locks keys in is its own, but one total order of
+// keys for every operation that writes tasks, so that concurrent calls and
+// sweeps cannot deadlock: this one, or another that suits its indexes.
 type Batch struct {
 	OrganizationID string
 	WorkflowRunID  string
@@ -90,43 +90,6 @@ func (b *Batch) CheckRetireBudget(open, wouldRetire int) error {
 
 // Len returns the number of candidates.
 func (b *Batch) Len() int { return len(b.Domains) * len(b.Pairs) }
-
-// Chunks splits b into batches of at most maxCandidates candidates (at
-// least one pair each) that together hold every candidate once, yielded in
-// key order with the index in b of each chunk's first candidate. A chunk
-// takes whole domains when all pairs fit, else a run of pairs of one domain,
-// so it is itself a Batch (same fields, sub-slices of b's) and writing the
-// chunks in order keeps the key order.
-func (b *Batch) Chunks(maxCandidates int) iter.Seq2[int, *Batch] {
-	return func(yield func(int, *Batch) bool) {
-		np := len(b.Pairs)
-		if np == 0 {
-			return
-		}
-		chunk := func(d0, d1, p0, p1 int) *Batch {
-			c := *b
-			c.Domains, c.Pairs = b.Domains[d0:d1], b.Pairs[p0:p1]
-			c.ProposedIDs = b.ProposedIDs[d0*np+p0 : (d1-1)*np+p1]
-			return &c
-		}
-		if perChunk := maxCandidates / np; perChunk >= 1 {
-			for d := 0; d < len(b.Domains); d += perChunk {
-				if !yield(d*np, chunk(d, min(d+perChunk, len(b.Domains)), 0, np)) {
-					return
-				}
-			}
-			return
-		}
-		step := max(maxCandidates, 1)
-		for d := range b.Domains {
-			for p := 0; p < np; p += step {
-				if !yield(d*np+p, chunk(d, d+1, p, min(p+step, np))) {
-					return
-				}
-			}
-		}
-	}
-}
 
 // Outcome counts what a store did with the candidates of a batch (in a dry
 // run, what it would do) and, when the batch asks, says it candidate by

@@ -589,3 +589,22 @@ func TestTelemetryOfAStoreErrorAndARetry(t *testing.T) {
 	assert.Equal(t, "sweep", sweep["actionvector.operation"])
 	assert.Equal(t, int64(7), sweep["actionvector.tasks.dismissed"])
 }
+
+// candidate is one (domain, pair) of a batch, "domain/shop/variant", and
+// the id proposed for it.
+type candidate struct {
+	key string
+	id  uuid.UUID
+}
+
+// candidatesOf lists the candidates of b as the Batch documents them:
+// Domains x Pairs in that order, ProposedIDs[i] for candidate i.
+func candidatesOf(b *store.Batch) []candidate {
+	var out []candidate
+	for _, d := range b.Domains {
+		for _, p := range b.Pairs {
+			out = append(out, candidate{string(d) + "/" + p.ShopID + "/" + p.VariantID, b.ProposedIDs[len(out)]})
+		}
+	}
+	return out
+}

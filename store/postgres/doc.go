@@ -18,12 +18,17 @@
 //
 // A CreateTasks call is one statement in a transaction: the perimeter goes
 // in as arrays, the latest snapshot of each domain is resolved, the action
-// vectors are joined by primary key, the eligible candidates are upserted
-// in key order with INSERT ... ON CONFLICT ... DO UPDATE, and the counts come
-// back, created told from updated by comparing the id each task kept with
-// the id proposed for it. A batch above the chunk size (WithChunkSize) takes
-// one such statement per chunk. With RetireStale the same statement first
-// locks the open task of every candidate in key order, then dismisses the
+// vectors are looked up by primary key, the eligible candidates are upserted
+// with INSERT ... ON CONFLICT ... DO UPDATE, and the counts come back,
+// created told from updated by comparing the id each task kept with the id
+// proposed for it. Every statement that writes tasks locks them in one
+// order, the lock order: (variant, shop, domain) in byte order, the order
+// of the action-vector primary key and of the open-key index, so a call
+// reads and writes with no sort and concurrent calls and sweeps never
+// deadlock. A batch above the chunk size (WithChunkSize) takes one such
+// statement per chunk, the chunks following the lock order too. With
+// RetireStale the same statement first locks the open task of every
+// candidate, then dismisses the
 // OPEN ones the upsert does not refresh; with ReturnOutcomes it returns
 // every candidate's outcome and task instead of the counts. A dry run is
 // one read-only statement per chunk. The SQL reads no system column, takes

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"iter"
 	"slices"
 
 	"github.com/google/uuid"
@@ -28,12 +29,15 @@ func (s *Store) MaterializeTasks(ctx context.Context, b *store.Batch) (store.Out
 		if err != nil {
 			return err
 		}
-		for offset, chunk := range b.Chunks(s.chunkSize) {
+		for chunk, place := range chunks(b, s.chunkSize) {
 			out, err := s.materializeChunk(ctx, q, chunk, citus)
 			if err != nil {
 				return s.wrapErr("materialize tasks", err)
 			}
-			total = total.Add(out, offset)
+			for i := range out.Candidates {
+				out.Candidates[i].Index = place(out.Candidates[i].Index)
+			}
+			total = total.Add(out, 0)
 		}
 		if b.RetireStale {
 			// Before COMMIT, under the locks of the retirement: a refusal
@@ -46,6 +50,56 @@ func (s *Store) MaterializeTasks(ctx context.Context, b *store.Batch) (store.Out
 		return store.Outcome{}, err
 	}
 	return total, nil
+}
+
+// chunks splits b into the batches of at most maxCandidates candidates
+// (one at least) its statements take, in the lock order: runs of pairs in
+// (variant, shop) order with every domain while a pair's candidates fit,
+// else one pair's domains a few at a time. Each comes with place, which
+// maps a candidate of the chunk to its place in b. A batch that fits is
+// its own one chunk.
+func chunks(b *store.Batch, maxCandidates int) iter.Seq2[*store.Batch, func(int) int] {
+	return func(yield func(*store.Batch, func(int) int) bool) {
+		if b.Len() <= maxCandidates {
+			yield(b, func(i int) int { return i })
+			return
+		}
+		np, nd := len(b.Pairs), len(b.Domains)
+		// sub is the chunk of the domains [d0, d1) of the pairs at places.
+		sub := func(d0, d1 int, places []int) (*store.Batch, func(int) int) {
+			c := *b
+			c.Domains = b.Domains[d0:d1]
+			c.Pairs = make([]store.Pair, len(places))
+			c.ProposedIDs = make([]uuid.UUID, 0, (d1-d0)*len(places))
+			for j, i := range places {
+				c.Pairs[j] = b.Pairs[i]
+			}
+			for d := d0; d < d1; d++ {
+				for _, i := range places {
+					c.ProposedIDs = append(c.ProposedIDs, b.ProposedIDs[d*np+i])
+				}
+			}
+			n := len(places)
+			return &c, func(i int) int { return (d0+i/n)*np + places[i%n] }
+		}
+		order := pairsByVariant(b)
+		if perChunk := maxCandidates / nd; perChunk >= 1 {
+			for k := 0; k < np; k += perChunk {
+				if !yield(sub(0, nd, order[k:min(k+perChunk, np)])) {
+					return
+				}
+			}
+			return
+		}
+		step := max(maxCandidates, 1)
+		for j := range order {
+			for d := 0; d < nd; d += step {
+				if !yield(sub(d, min(d+step, nd), order[j:j+1])) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // materializeChunk runs one chunk: a dry run only reads (preview.sql); a
@@ -289,11 +343,12 @@ func scanRetired(rows sqldb.Row) (store.CandidateResult, error) {
 }
 
 // materializeArgs returns the parameters $1 to $11 of the materialize
-// statement for b. The pairs go in the order of the action-vector primary
-// key, (variant, shop), in which the statement looks them up, each with its
-// 1-based place in the batch ($10), which places its candidates in key order.
-// The order is Go's byte order, the index's under the C collation and close
-// to it under others; only how near consecutive lookups fall depends on it.
+// statement for b. The pairs go in the lock order, (variant, shop) in Go's
+// byte order, the open-key index's (under the C collation) and close to the
+// action-vector primary key's under any other, each with its 1-based place
+// in the batch ($10), from which the statement places its candidates. The
+// statement reads, locks and writes in the order the pairs come, and the
+// domains ($6) in theirs, ascending.
 func materializeArgs(b *store.Batch) []any {
 	domains := make([]string, len(b.Domains))
 	for i, d := range b.Domains {

@@ -14,6 +14,7 @@ type names struct {
 	ActionVector      string
 	Migrations        string
 	OpenKeyIndex      string // index names are unqualified: they live in their table's schema
+	OpenKeyIndexTable string // the open-key index, schema-qualified as the tasks table is, for DROP INDEX
 	RunIndex          string
 	RunIndexTable     string // the run index, schema-qualified as the tasks table is, for DROP INDEX
 	LatestIndex       string
@@ -41,6 +42,7 @@ func newNames(tasks, actionVector string) (names, error) {
 		ActionVector:      av.quoted(),
 		Migrations:        t.sibling("_migrations").quoted(),
 		OpenKeyIndex:      quoteIdent(t.table + "_open_key"),
+		OpenKeyIndexTable: t.sibling("_open_key").quoted(),
 		RunIndex:          quoteIdent(t.table + "_run_idx"),
 		RunIndexTable:     t.sibling("_run_idx").quoted(),
 		LatestIndex:       quoteIdent(av.table + "_latest_idx"),

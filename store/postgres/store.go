@@ -65,10 +65,11 @@ func WithActionVectorTable(name string) Option { return func(c *config) { c.acti
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // WithChunkSize sets the most candidates sent in one statement (default
-// 3,000,000: every domain of the largest perimeter taskcreate accepts by
-// default). A larger batch takes several statements in one transaction; a
-// chunk smaller than the pairs times the domains reads each pair once per
-// domain, so keep it large unless the server's memory says otherwise.
+// DefaultChunkSize). A larger batch takes several statements in one
+// transaction, one after the other in the lock order, whole pairs each
+// while a pair's candidates fit. What a statement holds in the client's
+// memory (its parameters, encoded) and in the server's grows with its
+// chunk; what a call holds beyond its request is bounded by one chunk's.
 func WithChunkSize(n int) Option { return func(c *config) { c.chunkSize = n } }
 
 // WithMaxConns sets the most connections of the pool Open makes (default
@@ -93,13 +94,15 @@ func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
 // single worker.
 func WithCitus() Option { return func(c *config) { c.citus = true } }
 
-// defaultChunkSize is a call of taskcreate's largest default perimeter
-// (a million pairs) in all three domains: by default a call is one chunk.
-const defaultChunkSize = 3_000_000
+// DefaultChunkSize is the most candidates of one statement by default:
+// fifty thousand pairs in all three domains. A call of a million pairs
+// takes twenty statements, its heap bounded by its request and one
+// chunk's parameters.
+const DefaultChunkSize = 150_000
 
 // newStore applies opts and says which one is invalid.
 func newStore(opts []Option) (*Store, config, error) {
-	c := config{tasks: "tasks", actionVector: "action_vector", now: time.Now, chunkSize: defaultChunkSize,
+	c := config{tasks: "tasks", actionVector: "action_vector", now: time.Now, chunkSize: DefaultChunkSize,
 		maxConns: DefaultMaxConns}
 	for _, opt := range opts {
 		opt(&c)

@@ -4,6 +4,10 @@ $3 min confidence, $6 domains; $7 shops, $8 variants and $10 places in the
 batch (1-based) of the pairs, sorted by (variant, shop); $11 the snapshot
 date every domain is read at, or NULL for each domain's latest.
 
+The lock order of every statement that writes tasks is the order of the
+open-key index, (variant, shop, domain) in byte order (0005): the order
+of the pairs given, and of the requested domains ($6, ascending).
+
 The arrays reach the planner only through scalar sub-selects, so it never
 sees their sizes: the plan is the same for ten pairs as for a million, and
 it is the one written here (index lookups, no hash join over the whole
@@ -28,16 +32,20 @@ pair AS MATERIALIZED (
 {{- end}}
 
 {{define "lookup" -}}
-    -- The action vectors of pair p at their domain's latest date,
-    -- classified; a candidate with none is unmatched. Each pair's rows come
-    -- from one primary-key range scan: this sub-select (kept whole by
-    -- OFFSET 0) only knows the pair, so the primary key is the one index
-    -- that serves it, and the pairs are the outer loop whatever the planner
-    -- believes of the table's size. A row is checked against its domain's
-    -- latest date through the requested domains ($6) and their latest
-    -- dates as arrays, computed once, so no join is left to plan. ord is
-    -- the candidate's place in the batch (1-based).
-    SELECT ((d.di - 1) * cardinality($7::text[]) + p.pi)::int AS ord, v.organization_id, v.domain,
+    -- The action vectors of pair p, one per requested domain at the date
+    -- read for it, classified; a candidate with none is unmatched. The
+    -- domains come in key order, each sub-select is kept whole (OFFSET 0)
+    -- and each refers to the one around it, so the pairs, then the
+    -- domains, are the outer loops whatever the planner believes of the
+    -- sizes: the rows come out in the lock order, (variant, shop, domain),
+    -- with nothing to sort. Each row is one seek of the primary key: its
+    -- date and domain are written as a range from the key to itself, which
+    -- only an index with those columns in that order serves, since with
+    -- equalities a planner with no statistics yet may filter the
+    -- latest-snapshot index's (organization, domain, date) instead, and a
+    -- range over the whole key is one whose size it misjudges. ord is the
+    -- candidate's place in the batch (1-based).
+    SELECT ((l.di - 1) * cardinality($7::text[]) + p.pi)::int AS ord, v.organization_id, v.domain,
            v.snapshot_date, v.recommended_qty, v.recommended_discount_pct, v.recommendation_confidence,
            v.decision_vector_snapshot,
            CASE
@@ -46,16 +54,19 @@ pair AS MATERIALIZED (
                WHEN v.domain <> 'markdown' AND coalesce(v.recommended_qty, 0) <= 0 THEN 'skipped'
                ELSE 'eligible'
            END AS outcome
-    FROM {{.ActionVector}} v
-    CROSS JOIN LATERAL (SELECT array_position((SELECT $6::text[]), v.domain) AS di) d
-    WHERE v.organization_id = $1::text AND v.variant_id = p.variant_id AND v.shop_id = p.shop_id
-      AND v.snapshot_date >= (SELECT min(snapshot_date) FROM latest)
-      AND v.snapshot_date = (SELECT array_agg(l.snapshot_date ORDER BY l.di) FROM latest l)[d.di]
+    FROM latest l
+    CROSS JOIN LATERAL (
+        SELECT a.* FROM {{.ActionVector}} a
+        WHERE a.organization_id = $1::text AND a.variant_id = p.variant_id AND a.shop_id = p.shop_id
+          AND (a.snapshot_date, a.domain) >= (l.snapshot_date, l.domain)
+          AND (a.snapshot_date, a.domain) <= (l.snapshot_date, l.domain)
+        OFFSET 0
+    ) v
     OFFSET 0
 {{- end}}
 
 {{define "refresh" -}}
-ON CONFLICT (organization_id, domain, shop_id, variant_id)
+ON CONFLICT (organization_id, variant_id, shop_id, domain)
         WHERE source_type = 'ACTION_VECTOR' AND status IN ('OPEN', 'IN_PROGRESS')
     DO UPDATE SET workflow_run_id          = excluded.workflow_run_id,
                   snapshot_date            = excluded.snapshot_date,
@@ -77,14 +88,33 @@ params AS (
 
 {{define "keys" -}}
 keys AS MATERIALIZED (
-    -- Every candidate's key, and its place in the batch (1-based), which is
-    -- key order.
-    SELECT l.domain, p.shop_id, p.variant_id, ((l.di - 1) * cardinality($7::text[]) + p.pi)::int AS ord
-    FROM latest l CROSS JOIN pair p
+    -- Every candidate's key, and its place in the batch (1-based), in the
+    -- lock order: pairs outside (the sub-select refers to p), domains
+    -- inside.
+    SELECT l.domain, p.shop_id, p.variant_id, l.ord
+    FROM pair p
+    CROSS JOIN LATERAL (
+        SELECT l.domain, ((l.di - 1) * cardinality($7::text[]) + p.pi)::int AS ord FROM latest l OFFSET 0
+    ) l
 )
 {{- end}}
 
+{{define "lock open tasks of keys" -}}
+    -- The open task of every candidate, locked in the lock order, one key
+    -- after the other, before anything is written. The upsert locks the
+    -- eligible candidates' tasks and the retirement the others': two calls
+    -- that disagree on which keys are eligible would otherwise lock them
+    -- in two orders, and could deadlock.
+    SELECT k.ord, t.id, t.status
+    FROM keys k
+    CROSS JOIN LATERAL (
+        SELECT t.id, t.status FROM {{.Tasks}} t
+        WHERE {{template "open task of k"}}
+        FOR UPDATE
+    ) t
+{{- end}}
+
 {{define "open task of k" -}}
-t.organization_id = $1::text AND t.domain = k.domain AND t.shop_id = k.shop_id AND t.variant_id = k.variant_id
-          AND t.source_type = 'ACTION_VECTOR' AND t.status IN ('OPEN', 'IN_PROGRESS')
+t.organization_id = $1::text AND t.variant_id = k.variant_id COLLATE "C" AND t.shop_id = k.shop_id COLLATE "C"
+          AND t.domain = k.domain COLLATE "C" AND t.source_type = 'ACTION_VECTOR' AND t.status IN ('OPEN', 'IN_PROGRESS')
 {{- end}}

@@ -1,5 +1,5 @@
 -- One chunk of a batch, in one statement: classify every candidate against
--- the latest snapshot of its domain, upsert the eligible ones in key order,
+-- the snapshot of its domain, upsert the eligible ones in the lock order,
 -- and count. $1 organization, $2 workflow run, $3 min confidence, $4
 -- priority of new tasks, $5 now, $6 domains; $7 shops, $8 variants and $10
 -- places in the batch (1-based) of the pairs, sorted by (variant, shop); $9
@@ -25,15 +25,7 @@ matched AS MATERIALIZED (
 {{- if .Retire}}
 {{template "keys" .}},
 locked AS MATERIALIZED (
-    -- The open task of every candidate, locked in key order before anything
-    -- is written. The upsert locks the eligible candidates' tasks and the
-    -- retirement the others': two calls that disagree on which keys are
-    -- eligible would otherwise lock them in two orders, and could deadlock.
-    SELECT k.ord, t.id, t.status
-    FROM keys k
-    JOIN {{.Tasks}} t ON {{template "open task of k"}}
-    ORDER BY k.ord
-    FOR UPDATE OF t
+{{template "lock open tasks of keys" .}}
 ),
 {{- end}}
 upserted AS (
@@ -50,7 +42,6 @@ upserted AS (
       -- takes every lock first.
       AND (SELECT count(*) FROM locked) >= 0
     {{- end}}
-    ORDER BY m.ord
     {{template "refresh"}}
     RETURNING t.id{{if .List}}, t.domain, t.shop_id, t.variant_id{{end}}
 ){{if .Retire}},

@@ -1,5 +1,5 @@
 -- The distributed layout (WithCitus), step one of a chunk: upsert the
--- eligible candidates in key order. Parameters as in materialize.sql.
+-- eligible candidates in the lock order. Parameters as in materialize.sql.
 --
 -- Citus runs a statement on the one worker that holds the organization
 -- only if every part of it can go there: it cannot for an INSERT in a CTE,
@@ -18,5 +18,4 @@ CROSS JOIN LATERAL (
 {{template "lookup" .}}
 ) r
 WHERE r.outcome = 'eligible'
-ORDER BY r.ord
 {{template "refresh"}}
