@@ -42,6 +42,7 @@ type floors interface {
 	LoadF1(ctx context.Context) error // F1: client to unindexed table
 	ClearF3(ctx context.Context) error
 	UpsertF3(ctx context.Context, runID string) error                       // F3: staging table to indexed table, server-side, as a call of runID
+	CallFloor(ctx context.Context, runID string) error                      // F_RW: F_R then F3 in one transaction, begun as a call's
 	CountF3(ctx context.Context, runID string) (rows, ofRun int, err error) // the rows of the F3 table, and those of runID
 }
 
@@ -87,6 +88,11 @@ type pool struct {
 
 // DB returns the store's pool.
 func (p pool) DB() *sql.DB { return p.db }
+
+// execer is a pool, a connection or a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
 
 // exec runs a statement that returns no rows.
 func (p pool) exec(ctx context.Context, query string, args ...any) error {

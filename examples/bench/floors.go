@@ -33,7 +33,8 @@ func (s *session) timeFloors(ctx context.Context) error {
 func f3Run(run string) string { return "bench-f3-" + run }
 
 // timeF3 times the server-side upsert of the staged rows into an empty
-// table, then onto the full one, and checks what the last one left.
+// table, then onto the full one, then each again after F_R in the same
+// transaction (F_RW), and checks what the last one left.
 func (s *session) timeF3(ctx context.Context, fl floors) (err error) {
 	r := s.r
 	s.cfg.progressf("F3: server-side upsert into an empty table, then onto the full one")
@@ -45,6 +46,14 @@ func (s *session) timeF3(ctx context.Context, fl floors) (err error) {
 	}
 	if r.f3Full, err = timeRuns(ctx, s.db, s.cfg.reps, nil, upsertF3); err != nil {
 		return fmt.Errorf("F3 onto the full table: %w", err)
+	}
+	s.cfg.progressf("F_RW: F_R then F3 in one transaction, into an empty table, then onto the full one")
+	callFloor := func(ctx context.Context, run string) error { return fl.CallFloor(ctx, f3Run(run)) }
+	if r.rwEmpty, err = timeRuns(ctx, s.db, s.cfg.reps, fl.ClearF3, callFloor); err != nil {
+		return fmt.Errorf("F_RW into an empty table: %w", err)
+	}
+	if r.rwFull, err = timeRuns(ctx, s.db, s.cfg.reps, nil, callFloor); err != nil {
+		return fmt.Errorf("F_RW onto the full table: %w", err)
 	}
 	rows, ofRun, err := fl.CountF3(ctx, f3Run(runName(s.cfg.reps)))
 	if err != nil {

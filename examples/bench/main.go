@@ -27,7 +27,10 @@
 //   - F_R: the server-side read of every column a call needs of the
 //     perimeter's latest action vectors, by the best plan found, with the
 //     perimeter and the latest dates staged on the server (untimed) and
-//     nothing written; F_RW = F_R + F3 is the floor of a call;
+//     nothing written;
+//   - F_RW, the floor of a call: F_R then F3 in one transaction, begun as
+//     a call begins it (BEGIN IMMEDIATE on SQLite), into an empty table
+//     and onto the full one;
 //   - batch: what a competent engineer writes without this library, in one
 //     transaction: one query reads the candidates' latest rows to the
 //     client (the pairs as an array), Go classifies them, and the eligible

@@ -25,6 +25,7 @@ type report struct {
 	f1, f3Empty     []float64 // seconds
 	f3Full          []float64
 	fr              []float64 // seconds of F_R
+	rwEmpty, rwFull []float64 // seconds of F_RW: F_R then F3 in one transaction
 	frRows          int       // the action vectors F_R read
 	batchCreate     []float64 // seconds of the batch baseline on the whole perimeter
 	batchUpdate     []float64

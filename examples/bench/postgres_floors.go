@@ -49,13 +49,13 @@ func (d *pgDatabase) stagePerimeter(ctx context.Context, in batchInput) error {
 	return d.exec(ctx, `SELECT create_reference_table($1)`, d.table(pgLatest))
 }
 
-// createFloorTables sorts the staged rows in the collation of the
-// adapter's key order and, on Citus, places the floor tables with the
+// createFloorTables sorts the staged rows in the adapter's lock order, the
+// order its open-key index and its calls write in, and, on Citus, places the floor tables with the
 // tasks.
 func (d *pgDatabase) createFloorTables(ctx context.Context) error {
 	for _, ddl := range []string{
 		`CREATE TABLE ` + d.table(pgStaging) + ` AS SELECT * FROM ` + d.table(pgTasks) +
-			` ORDER BY domain COLLATE "C", shop_id COLLATE "C", variant_id COLLATE "C"`,
+			` ORDER BY variant_id COLLATE "C", shop_id COLLATE "C", domain COLLATE "C"`,
 		`VACUUM ANALYZE ` + d.table(pgStaging),
 		`CREATE TABLE ` + d.table(pgF1) + ` (LIKE ` + d.table(pgTasks) + `)`,
 		`CREATE TABLE ` + d.table(pgF3) + ` (LIKE ` + d.table(pgTasks) + ` INCLUDING ALL)`,
@@ -141,16 +141,43 @@ func (f *pgFloors) readStaged(ctx context.Context) error {
 // to itself prefers a hash join that spills to disk, about ten times
 // slower.
 func (f *pgFloors) ReadFR(ctx context.Context) (rows int, err error) {
+	err = f.inTx(ctx, func(tx *sql.Tx) (err error) {
+		rows, err = f.readFR(ctx, tx)
+		return err
+	})
+	return rows, err
+}
+
+// CallFloor is F_R then F3 in one transaction, as a call runs them.
+func (f *pgFloors) CallFloor(ctx context.Context, runID string) error {
+	return f.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := f.readFR(ctx, tx); err != nil {
+			return err
+		}
+		return f.upsertF3(ctx, tx, runID)
+	})
+}
+
+// inTx runs do in a transaction that commits, with hash and merge joins
+// off for F_R.
+func (f *pgFloors) inTx(ctx context.Context, do func(*sql.Tx) error) error {
 	tx, err := f.d.DB().BeginTx(ctx, nil)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	defer tx.Rollback() // it only read
+	defer tx.Rollback() // after Commit, a no-op
 	for _, set := range []string{`SET LOCAL enable_hashjoin = off`, `SET LOCAL enable_mergejoin = off`} {
 		if _, err := tx.ExecContext(ctx, set); err != nil {
-			return 0, err
+			return err
 		}
 	}
+	if err := do(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (f *pgFloors) readFR(ctx context.Context, tx *sql.Tx) (rows int, err error) {
 	var evidence, qty sql.NullInt64
 	var discount, confidence sql.NullFloat64
 	err = tx.QueryRowContext(ctx, `
@@ -193,7 +220,12 @@ func (f *pgFloors) ClearF3(ctx context.Context) error {
 }
 
 func (f *pgFloors) UpsertF3(ctx context.Context, runID string) error {
-	return f.d.exec(ctx, `INSERT INTO `+f.d.table(pgF3)+` (`+taskColumns+`)
+	return f.upsertF3(ctx, f.d.DB(), runID)
+}
+
+func (f *pgFloors) upsertF3(ctx context.Context, q execer, runID string) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO `+f.d.table(pgF3)+` (`+taskColumns+`)
 		SELECT `+stagedAsRun("$1::text", "$2::timestamptz")+` FROM `+f.d.table(pgStaging)+openKeyConflict,
 		runID, time.Now())
+	return err
 }

@@ -154,9 +154,44 @@ func (f *sqliteFloors) readStaged(ctx context.Context) (err error) {
 // primary-key order, then the domains, each candidate one probe of the
 // primary key (CROSS JOIN fixes that order).
 func (f *sqliteFloors) ReadFR(ctx context.Context) (rows int, err error) {
+	return f.readFR(ctx, f.d.DB())
+}
+
+// CallFloor is F_R then F3 in one write transaction, begun as a call's
+// (BEGIN IMMEDIATE) on a connection of the store's pool.
+func (f *sqliteFloors) CallFloor(ctx context.Context, runID string) (err error) {
+	conn, err := f.d.DB().Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return fmt.Errorf("sqlite: F_RW: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+		}
+	}()
+	if _, err := f.readFR(ctx, conn); err != nil {
+		return err
+	}
+	if err := f.upsertF3(ctx, conn, runID); err != nil {
+		return fmt.Errorf("sqlite: F_RW: %w", err)
+	}
+	_, err = conn.ExecContext(ctx, `COMMIT`)
+	return err
+}
+
+// queryRower is a pool or a connection.
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (f *sqliteFloors) readFR(ctx context.Context, q queryRower) (rows int, err error) {
 	var evidence, qty sql.NullInt64
 	var discount, confidence sql.NullFloat64
-	err = f.d.DB().QueryRowContext(ctx, `
+	err = q.QueryRowContext(ctx, `
 		SELECT count(*), sum(octet_length(v.decision_vector_snapshot)), sum(v.recommended_qty),
 		       sum(v.recommended_discount_pct), sum(v.recommendation_confidence)
 		FROM `+sqlitePairs+` AS p
@@ -240,7 +275,15 @@ func (f *sqliteFloors) ClearF3(ctx context.Context) error {
 
 // UpsertF3 needs WHERE true: SQLite's rule for INSERT ... SELECT ... ON CONFLICT.
 func (f *sqliteFloors) UpsertF3(ctx context.Context, runID string) error {
-	return f.d.exec(ctx, `INSERT INTO `+sqliteF3+` (`+taskColumns+`)
+	if err := f.upsertF3(ctx, f.d.DB(), runID); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	return nil
+}
+
+func (f *sqliteFloors) upsertF3(ctx context.Context, q execer, runID string) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO `+sqliteF3+` (`+taskColumns+`)
 		SELECT `+stagedAsRun("?1", "?2")+` FROM `+sqliteStaging+` WHERE true`+openKeyConflict,
 		runID, sqliteTimestamp(time.Now()))
+	return err
 }

@@ -83,3 +83,40 @@ func TestSchemaVersionOfAFileThatIsNotADatabase(t *testing.T) {
 	_, err = tasksqlite.New(db).SchemaVersion(t.Context())
 	assert.ErrorContains(t, err, "sqlite: schema version")
 }
+
+// No index holds the run, so a refresh rewrites no index entry; a sweep
+// and its dry run read the organization's open tasks through the open-key
+// index, never the whole table.
+func TestSweepReadsTheOrganizationsOpenTasks(t *testing.T) {
+	ctx := t.Context()
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "tasks.db"))
+	require.NoError(t, err)
+	defer db.Close()
+	s := tasksqlite.New(db)
+	require.NoError(t, s.Migrate(ctx))
+	var indexes []string
+	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks' AND sql IS NOT NULL ORDER BY name`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var name string
+		require.NoError(t, rows.Scan(&name))
+		indexes = append(indexes, name)
+	}
+	require.NoError(t, rows.Err())
+	assert.Equal(t, []string{"tasks_open_key"}, indexes)
+	for _, name := range []string{"sweep_run.sql", "count_sweep.sql"} {
+		query, err := os.ReadFile(filepath.Join("statements", name))
+		require.NoError(t, err)
+		var plan []string
+		rows, err := db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+string(query), "org", "run", "2026-01-01 00:00:00.000000")
+		require.NoError(t, err, name)
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
+			plan = append(plan, detail)
+		}
+		require.NoError(t, rows.Err())
+		assert.Contains(t, strings.Join(plan, "\n"), "USING INDEX tasks_open_key (organization_id=?)", name)
+	}
+}

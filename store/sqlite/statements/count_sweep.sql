@@ -1,5 +1,9 @@
 -- The OPEN tasks of the organization the run still owns, for a dry run of
 -- sweep_run.sql. ?1 organization, ?2 workflow run.
+-- No index holds the run (0002): the tasks are found among the
+-- organization's open ones, through the open-key index, whose condition
+-- the WHERE clause repeats word for word so that SQLite may use it.
 SELECT count(*)
 FROM tasks
-WHERE organization_id = ?1 AND workflow_run_id = ?2 AND source_type = 'ACTION_VECTOR' AND status = 'OPEN'
+WHERE organization_id = ?1 AND source_type = 'ACTION_VECTOR' AND status IN ('OPEN', 'IN_PROGRESS')
+  AND status = 'OPEN' AND workflow_run_id = ?2
