@@ -65,7 +65,8 @@ func chunks(b *store.Batch, maxCandidates int) iter.Seq2[*store.Batch, func(int)
 			return
 		}
 		np, nd := len(b.Pairs), len(b.Domains)
-		// sub is the chunk of the domains [d0, d1) of the pairs at places.
+		// sub is the chunk of the domains [d0, d1) of the pairs at places,
+		// which keeps them in the lock order rather than the Batch's.
 		sub := func(d0, d1 int, places []int) (*store.Batch, func(int) int) {
 			c := *b
 			c.Domains = b.Domains[d0:d1]
