@@ -43,19 +43,20 @@ type Sweep struct {
 //
 // Its candidates are every (domain, pair) of Domains x Pairs, in key order
 // (domain, shop, variant): candidate i is Domains[i/len(Pairs)] with
-// Pairs[i%len(Pairs)], and ProposedIDs[i] is the id it gets if it creates a
-// task. The order a store locks keys in is its own, but one total order of
-// keys for every operation that writes tasks, so that concurrent calls and
-// sweeps cannot deadlock: this one, or another that suits its indexes.
+// Pairs[i%len(Pairs)], and ProposedIDs.At(i) is the id it gets if it
+// creates a task. The order a store locks keys in is its own, but one
+// total order of keys for every operation that writes tasks, so that
+// concurrent calls and sweeps cannot deadlock: this one, or another that
+// suits its indexes.
 type Batch struct {
 	OrganizationID string
 	WorkflowRunID  string
 	MinConfidence  float64
-	Priority       Priority    // of new tasks
-	Now            time.Time   // UTC, whole microseconds: created_at and updated_at
-	Domains        []Domain    // unique, ascending
-	Pairs          []Pair      // unique, ascending by (ShopID, VariantID)
-	ProposedIDs    []uuid.UUID // len(Domains)*len(Pairs), one per candidate, unique
+	Priority       Priority  // of new tasks
+	Now            time.Time // UTC, whole microseconds: created_at and updated_at
+	Domains        []Domain  // unique, ascending
+	Pairs          []Pair    // unique, ascending by (ShopID, VariantID)
+	ProposedIDs    IDs       // len(Domains)*len(Pairs), one per candidate
 
 	// DryRun: classify and count, write nothing, hold no lock afterwards.
 	DryRun bool
@@ -175,7 +176,7 @@ func (b *Batch) Settle(r CandidateResult) CandidateResult {
 	switch {
 	case r.Outcome != OutcomeUpdated:
 		r.TaskID = uuid.Nil
-	case b.DryRun && r.TaskID == uuid.Nil, !b.DryRun && r.TaskID == b.ProposedIDs[r.Index]:
+	case b.DryRun && r.TaskID == uuid.Nil, !b.DryRun && r.TaskID == b.ProposedIDs.At(r.Index):
 		r.Outcome = OutcomeCreated
 	}
 	return r

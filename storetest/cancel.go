@@ -10,7 +10,6 @@ import (
 
 	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
-	"github.com/google/uuid"
 )
 
 // Atomicity under cancellation: a cancelled call commits everything or
@@ -199,7 +198,7 @@ func testCancelledContextAtPort(t *testing.T, s suite) {
 	b := &store.Batch{
 		OrganizationID: acme, WorkflowRunID: "run-1", Priority: taskcreate.PriorityMedium, Now: stamp(fx.clock.tick()),
 		Domains: []taskcreate.Domain{restock}, Pairs: []taskcreate.Pair{position("s1", "v1")},
-		ProposedIDs: []uuid.UUID{sequenceID(0)},
+		ProposedIDs: store.IDList(sequenceID(0)),
 	}
 	if out, err := fx.store.MaterializeTasks(ctx, b); err == nil {
 		t.Fatalf("MaterializeTasks with a cancelled context: want an error, got nil and %+v", out)

@@ -6,7 +6,6 @@ import (
 
 	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
-	"github.com/google/uuid"
 )
 
 // The cases of rules 1 to 4: which snapshot a candidate reads, and which
@@ -259,7 +258,7 @@ func testEmptyPerimeter(t *testing.T, s suite) {
 	// The service may not even call the store; the port must cope all the same.
 	out, err := fx.store.MaterializeTasks(fx.ctx, &store.Batch{
 		OrganizationID: acme, WorkflowRunID: "run-3", Priority: taskcreate.PriorityMedium, Now: stamp(fx.clock.tick()),
-		Domains: taskcreate.Domains(), Pairs: []taskcreate.Pair{}, ProposedIDs: []uuid.UUID{},
+		Domains: taskcreate.Domains(), Pairs: []taskcreate.Pair{},
 	})
 	noError(t, err, "MaterializeTasks of a batch without pairs")
 	wantEqual(t, "outcome of a batch without pairs", formatOutcome(store.Outcome{}), formatOutcome(out))

@@ -153,6 +153,7 @@ var groups = []struct {
 		{"OwnershipMovesToNewestRun", testOwnershipMovesToNewestRun},
 		{"Idempotent", testIdempotent},
 		{"PortUsesTheBatch", testPortUsesTheBatch},
+		{"PortUsesARunOfIDs", testPortUsesARunOfIDs},
 	}},
 	{"Isolation", []testCase{
 		{"TenantIsolation", testTenantIsolation},

@@ -5,9 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/actionvector/tasks/store"
 	"github.com/actionvector/tasks/taskcreate"
-	"github.com/google/uuid"
 )
 
 // The cases of rule 5: creating and refreshing tasks.
@@ -146,7 +147,7 @@ func testPortUsesTheBatch(t *testing.T, s suite) {
 		OrganizationID: acme, WorkflowRunID: "run-port", MinConfidence: 0.5, Priority: taskcreate.PriorityUrgent, Now: now,
 		Domains:     []taskcreate.Domain{markdown, restock},
 		Pairs:       []taskcreate.Pair{position("s1", "v1"), position("s1", "v2")},
-		ProposedIDs: []uuid.UUID{sequenceID(40), sequenceID(30), sequenceID(20), sequenceID(10)},
+		ProposedIDs: store.IDList(sequenceID(40), sequenceID(30), sequenceID(20), sequenceID(10)),
 	}
 	out, err := fx.store.MaterializeTasks(fx.ctx, b)
 	noError(t, err, "MaterializeTasks")
@@ -157,6 +158,37 @@ func testPortUsesTheBatch(t *testing.T, s suite) {
 	wantTasks(t, "tasks after MaterializeTasks", []taskcreate.Task{
 		taskFrom(row, sequenceID(30), "run-port", taskcreate.PriorityUrgent, now),
 	}, fx.tasks(acme))
+}
+
+// testPortUsesARunOfIDs gives a batch a run of ids (store.IDRun, the
+// default of taskcreate) whose count carries across a byte: each created
+// task has the id of its candidate's place.
+func testPortUsesARunOfIDs(t *testing.T, s suite) {
+	fx := s.fixture(t)
+	pairs := []taskcreate.Pair{position("s1", "v1"), position("s1", "v2"), position("s1", "v3"), position("s2", "v1"), position("s2", "v2")}
+	domains := []taskcreate.Domain{markdown, restock}
+	var rows []taskcreate.ActionVector
+	for _, d := range domains {
+		for _, p := range pairs {
+			rows = append(rows, vector(acme, d, p.ShopID, p.VariantID, day(1)))
+		}
+	}
+	fx.put(rows...)
+	ids, err := store.IDRun(uuid.MustParse("0198b5a0-0000-7000-80ff-fffffffffffc"), len(rows))
+	noError(t, err, "IDRun")
+	now := stamp(fx.clock.tick())
+	b := &store.Batch{
+		OrganizationID: acme, WorkflowRunID: "run-ids", Priority: taskcreate.PriorityMedium, Now: now,
+		Domains: domains, Pairs: pairs, ProposedIDs: ids,
+	}
+	out, err := fx.store.MaterializeTasks(fx.ctx, b)
+	noError(t, err, "MaterializeTasks")
+	wantEqual(t, "outcome of MaterializeTasks", formatOutcome(store.Outcome{Created: len(rows)}), formatOutcome(out))
+	var want []taskcreate.Task
+	for i, row := range rows { // rows are in the batch's order of candidates
+		want = append(want, taskFrom(row, ids.At(i), "run-ids", taskcreate.PriorityMedium, now))
+	}
+	wantTasks(t, "tasks after MaterializeTasks", want, fx.tasks(acme))
 }
 
 // Tenant isolation: an organization reads and writes its own rows only.

@@ -1,9 +1,7 @@
 package taskcreate
 
 import (
-	"bufio"
 	"context"
-	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -27,7 +25,7 @@ const (
 type Service struct {
 	store        TaskStore
 	now          func() time.Time
-	newID        func() (uuid.UUID, error) // nil: UUIDv7 from crypto/rand
+	newID        func() (uuid.UUID, error) // nil: a run of UUIDv7s per call
 	priority     Priority
 	maxPerimeter int
 	maxOutcomes  int
@@ -48,8 +46,10 @@ type Option func(*Service)
 // readings are converted to UTC and truncated to microseconds.
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
-// WithIDSource sets the source of proposed task ids. Every id it returns must
-// be unique across all calls; the default returns UUIDv7s.
+// WithIDSource sets the source of proposed task ids, called once per
+// candidate of a call. Every id it returns must be unique across all
+// calls. By default a call proposes a run of consecutive UUIDv7s, drawn
+// once, which costs no memory per candidate.
 func WithIDSource(newID func() (uuid.UUID, error)) Option {
 	return func(s *Service) { s.newID = newID }
 }
@@ -288,22 +288,29 @@ func (s *Service) prepare(req Request) (*store.Batch, error) {
 	return b, nil
 }
 
-func (s *Service) proposeIDs(n int) ([]uuid.UUID, error) {
-	ids := make([]uuid.UUID, n)
-	newID := s.newID
-	if newID == nil {
-		// One read from crypto/rand per 256 ids instead of one per id.
-		r := bufio.NewReaderSize(crand.Reader, 16*256)
-		newID = func() (uuid.UUID, error) { return uuid.NewV7FromReader(r) }
-	}
-	for i := range ids {
-		id, err := newID()
+// proposeIDs proposes the ids of n candidates: n from the source of
+// WithIDSource, else a run (store.IDRun) from one UUIDv7, whose time,
+// to a fraction of a millisecond, no other in the process shares, and
+// whose random bits (61 of them, one kept clear for the run) tell it from
+// other processes'.
+func (s *Service) proposeIDs(n int) (store.IDs, error) {
+	if s.newID == nil {
+		first, err := uuid.NewV7()
 		if err != nil {
-			return nil, err
+			return store.IDs{}, err
+		}
+		first[8] &^= 0x20 // the top random bit: room for the run
+		return store.IDRun(first, n)
+	}
+	ids := make([]uuid.UUID, n)
+	for i := range ids {
+		id, err := s.newID()
+		if err != nil {
+			return store.IDs{}, err
 		}
 		ids[i] = id
 	}
-	return ids, nil
+	return store.IDList(ids...), nil
 }
 
 // retry runs call, a store operation, retrying transient errors with

@@ -111,7 +111,7 @@ func TestCreateTasksNormalizesTheBatch(t *testing.T) {
 	}
 	assert.Equal(t, []string{"markdown/s1/v1", "markdown/s1/v2", "markdown/s2/v1", "restock/s1/v1", "restock/s1/v2", "restock/s2/v1"}, keys)
 	assert.Equal(t, 6, b.Len())
-	assert.Len(t, b.ProposedIDs, 6)
+	assert.Equal(t, 6, b.ProposedIDs.Len())
 	assert.Equal(t, uuid.UUID{15: 4}, candidatesOf(b)[3].id)
 	assert.Equal(t, taskcreate.DefaultRetireBudget, b.RetireBudget)
 	assert.True(t, b.SnapshotDate.IsZero())
@@ -150,15 +150,20 @@ func TestDefaultIDsAreUniqueVersion7(t *testing.T) {
 		req.Perimeter = append(req.Perimeter, taskcreate.Pair{VariantID: "v", ShopID: string(rune('a'+i%26)) + uuid.NewString()})
 	}
 	req.Domains = taskcreate.Domains()
-	_, err := taskcreate.New(ts).CreateTasks(t.Context(), req)
-	require.NoError(t, err)
-	ids := ts.batches[0].ProposedIDs
-	require.Len(t, ids, 3*1001)
-	seen := make(map[uuid.UUID]bool, len(ids))
-	for _, id := range ids {
-		assert.Equal(t, uuid.Version(7), id.Version())
-		assert.False(t, seen[id], "duplicate id %s", id)
-		seen[id] = true
+	svc := taskcreate.New(ts)
+	seen := make(map[uuid.UUID]bool)
+	for call := range 2 { // unique within a call and across calls
+		_, err := svc.CreateTasks(t.Context(), req)
+		require.NoError(t, err)
+		ids := ts.batches[call].ProposedIDs
+		require.Equal(t, 3*1001, ids.Len())
+		for i := range ids.Len() {
+			id := ids.At(i)
+			assert.Equal(t, uuid.Version(7), id.Version())
+			assert.Equal(t, uuid.RFC4122, id.Variant())
+			assert.False(t, seen[id], "duplicate id %s", id)
+			seen[id] = true
+		}
 	}
 }
 
@@ -318,7 +323,7 @@ func TestOutcomesListEveryCandidateInKeyOrder(t *testing.T) {
 	ts := &fakeStore{outcome: func(b *store.Batch) store.Outcome {
 		// Candidates: markdown/s1/v1 (0), markdown/s2/v1 (1), restock/s1/v1 (2), restock/s2/v1 (3).
 		return store.Outcome{Created: 1, Suppressed: 1, Unmatched: 2, Retired: 1, Open: 1, Candidates: []store.CandidateResult{
-			{Index: 3, Outcome: taskcreate.OutcomeCreated, TaskID: b.ProposedIDs[3]},
+			{Index: 3, Outcome: taskcreate.OutcomeCreated, TaskID: b.ProposedIDs.At(3)},
 			{Index: 1, Outcome: taskcreate.OutcomeSuppressed, TaskID: id, Retired: true},
 		}}
 	}}
@@ -598,12 +603,12 @@ type candidate struct {
 }
 
 // candidatesOf lists the candidates of b as the Batch documents them:
-// Domains x Pairs in that order, ProposedIDs[i] for candidate i.
+// Domains x Pairs in that order, ProposedIDs.At(i) for candidate i.
 func candidatesOf(b *store.Batch) []candidate {
 	var out []candidate
 	for _, d := range b.Domains {
 		for _, p := range b.Pairs {
-			out = append(out, candidate{string(d) + "/" + p.ShopID + "/" + p.VariantID, b.ProposedIDs[len(out)]})
+			out = append(out, candidate{string(d) + "/" + p.ShopID + "/" + p.VariantID, b.ProposedIDs.At(len(out))})
 		}
 	}
 	return out

@@ -62,15 +62,17 @@ func TestCitusRoutesEveryStatementToOneWorker(t *testing.T) {
 	b := &store.Batch{OrganizationID: "acme", WorkflowRunID: "run", Priority: taskcreate.PriorityMedium,
 		Now: time.Now().UTC().Truncate(time.Microsecond), Domains: []taskcreate.Domain{taskcreate.Restock}}
 	var rows []taskcreate.ActionVector
+	var ids []uuid.UUID
 	qty := 1
 	for i := range 1200 {
 		p := taskcreate.Pair{ShopID: fmt.Sprintf("shop-%02d", i%17), VariantID: fmt.Sprintf("variant-%05d", i)}
 		b.Pairs = append(b.Pairs, p)
-		b.ProposedIDs = append(b.ProposedIDs, uuid.New())
+		ids = append(ids, uuid.New())
 		rows = append(rows, taskcreate.ActionVector{OrganizationID: "acme", VariantID: p.VariantID, ShopID: p.ShopID,
 			SnapshotDate: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Domain: taskcreate.Restock,
 			RecommendedQty: &qty, Snapshot: json.RawMessage(`{"why":"a reason long enough to weigh something"}`)})
 	}
+	b.ProposedIDs = store.IDList(ids...)
 	if err := s.PutActionVectors(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
@@ -90,13 +92,13 @@ func TestCitusRoutesEveryStatementToOneWorker(t *testing.T) {
 		"upsert tasks":     {s.sql.upsertTasks, materializeArgs(b)},
 		"count outcomes":   {s.sql.countOutcomes, materializeArgs(b)},
 		"lock stale tasks": {s.sql.lockStale, materializeArgs(b)},
-		"retire stale":     {s.sql.retireStale, append(materializeArgs(b), [][16]byte{b.ProposedIDs[0]})},
+		"retire stale":     {s.sql.retireStale, append(materializeArgs(b), [][16]byte{b.ProposedIDs.At(0)})},
 		"preview counts":   {s.sql.previewCounts, materializeArgs(b)},
 		"preview rows":     {s.sql.previewRows, materializeArgs(b)},
 		"sweep run":        {s.sql.sweepRun, []any{"acme", "run", b.Now}},
 		"count sweep":      {s.sql.countSweep, []any{"acme", "run"}},
 		"list tasks":       {s.sql.listTasks, []any{"acme", "", []string{}}},
-		"set task status":  {s.sql.setTaskStatus, []any{"DONE", b.Now, "acme", [16]byte(b.ProposedIDs[0])}},
+		"set task status":  {s.sql.setTaskStatus, []any{"DONE", b.Now, "acme", [16]byte(b.ProposedIDs.At(0))}},
 	} {
 		if why := routed(explain(st.query, st.args...)); why != "" {
 			t.Errorf("%s: not routed to one worker: %s", name, why)

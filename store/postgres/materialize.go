@@ -71,15 +71,16 @@ func chunks(b *store.Batch, maxCandidates int) iter.Seq2[*store.Batch, func(int)
 			c := *b
 			c.Domains = b.Domains[d0:d1]
 			c.Pairs = make([]store.Pair, len(places))
-			c.ProposedIDs = make([]uuid.UUID, 0, (d1-d0)*len(places))
+			ids := make([]uuid.UUID, 0, (d1-d0)*len(places))
 			for j, i := range places {
 				c.Pairs[j] = b.Pairs[i]
 			}
 			for d := d0; d < d1; d++ {
 				for _, i := range places {
-					c.ProposedIDs = append(c.ProposedIDs, b.ProposedIDs[d*np+i])
+					ids = append(ids, b.ProposedIDs.At(d*np+i))
 				}
 			}
+			c.ProposedIDs = store.IDList(ids...)
 			n := len(places)
 			return &c, func(i int) int { return (d0+i/n)*np + places[i%n] }
 		}
@@ -371,10 +372,10 @@ func materializeArgs(b *store.Batch) []any {
 
 // uuidArray hands ids to pgx as [16]byte values, which it encodes in
 // binary, rather than as the strings uuid.UUID's driver.Valuer returns.
-func uuidArray(ids []uuid.UUID) [][16]byte {
-	out := make([][16]byte, len(ids))
-	for i, id := range ids {
-		out[i] = id
+func uuidArray(ids store.IDs) [][16]byte {
+	out := make([][16]byte, ids.Len())
+	for i := range out {
+		out[i] = ids.At(i)
 	}
 	return out
 }

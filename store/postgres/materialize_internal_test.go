@@ -50,15 +50,15 @@ func TestChunksCoverTheBatchInTheLockOrder(t *testing.T) {
 					slices.SortFunc(b.Pairs, func(p, q store.Pair) int {
 						return cmp.Or(cmp.Compare(p.ShopID, q.ShopID), cmp.Compare(p.VariantID, q.VariantID))
 					})
-					for i := range b.Len() {
-						b.ProposedIDs = append(b.ProposedIDs, uuid.UUID{14: byte(i >> 8), 15: byte(i)})
-					}
+					ids, err := store.IDRun(uuid.UUID{8: 0x80}, b.Len())
+					require.NoError(t, err)
+					b.ProposedIDs = ids
 					// Every candidate of b, in the lock order, with its id.
 					var want []chunkKey
 					for _, i := range pairsByVariant(b) {
 						for d, domain := range b.Domains {
 							p := b.Pairs[i]
-							want = append(want, chunkKey{p.VariantID + "/" + p.ShopID + "/" + string(domain), b.ProposedIDs[d*pairs+i]})
+							want = append(want, chunkKey{p.VariantID + "/" + p.ShopID + "/" + string(domain), b.ProposedIDs.At(d*pairs + i)})
 						}
 					}
 					var got []chunkKey
@@ -66,16 +66,16 @@ func TestChunksCoverTheBatchInTheLockOrder(t *testing.T) {
 					for c, place := range chunks(b, size) {
 						require.NotZero(t, c.Len(), "empty chunk")
 						require.LessOrEqual(t, c.Len(), size)
-						require.Len(t, c.ProposedIDs, c.Len())
+						require.Equal(t, c.Len(), c.ProposedIDs.Len())
 						// The chunk's candidates in the order its statement takes them.
 						for _, i := range pairsByVariant(c) {
 							for d, domain := range c.Domains {
 								p, local := c.Pairs[i], d*len(c.Pairs)+i
-								got = append(got, chunkKey{p.VariantID + "/" + p.ShopID + "/" + string(domain), c.ProposedIDs[local]})
+								got = append(got, chunkKey{p.VariantID + "/" + p.ShopID + "/" + string(domain), c.ProposedIDs.At(local)})
 								at := place(local)
 								require.False(t, placed[at], "candidate %d placed twice", at)
 								placed[at] = true
-								assert.Equal(t, b.ProposedIDs[at], c.ProposedIDs[local], "place of candidate %d", local)
+								assert.Equal(t, b.ProposedIDs.At(at), c.ProposedIDs.At(local), "place of candidate %d", local)
 							}
 						}
 					}
@@ -88,7 +88,7 @@ func TestChunksCoverTheBatchInTheLockOrder(t *testing.T) {
 
 func TestChunksStopWhenAsked(t *testing.T) {
 	b := &store.Batch{Domains: store.Domains(), Pairs: []store.Pair{{ShopID: "s1", VariantID: "v1"}, {ShopID: "s2", VariantID: "v1"}}}
-	b.ProposedIDs = make([]uuid.UUID, b.Len())
+	b.ProposedIDs = store.IDList(make([]uuid.UUID, b.Len())...)
 	n := 0
 	for range chunks(b, 2) {
 		n++

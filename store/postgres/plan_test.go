@@ -226,8 +226,10 @@ func planBatch(pairs int, pair func(int) taskcreate.Pair) *store.Batch {
 	for i := range pairs {
 		b.Pairs = append(b.Pairs, pair(i))
 	}
-	for range b.Len() {
-		b.ProposedIDs = append(b.ProposedIDs, uuid.New())
+	ids := make([]uuid.UUID, b.Len())
+	for i := range ids {
+		ids[i] = uuid.New()
 	}
+	b.ProposedIDs = store.IDList(ids...)
 	return b
 }

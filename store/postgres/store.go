@@ -95,10 +95,10 @@ func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
 func WithCitus() Option { return func(c *config) { c.citus = true } }
 
 // DefaultChunkSize is the most candidates of one statement by default:
-// fifty thousand pairs in all three domains. A call of a million pairs
-// takes twenty statements, its heap bounded by its request and one
-// chunk's parameters.
-const DefaultChunkSize = 150_000
+// twenty thousand pairs in all three domains. A call of a million pairs
+// takes fifty statements, its heap bounded by its request and one chunk's
+// parameters (about 20 MB encoded, with pgx's buffers).
+const DefaultChunkSize = 60_000
 
 // newStore applies opts and says which one is invalid.
 func newStore(opts []Option) (*Store, config, error) {

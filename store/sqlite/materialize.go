@@ -22,12 +22,9 @@ func (s *Store) MaterializeTasks(ctx context.Context, b *store.Batch) (store.Out
 	if b.Len() == 0 {
 		return store.Outcome{}, nil
 	}
-	c := &call{b: b, domains: string(appendJSONStrings(nil, b.Domains)), ids: make([]byte, 0, 16*len(b.ProposedIDs))}
+	c := &call{b: b, domains: string(appendJSONStrings(nil, b.Domains))}
 	if !b.SnapshotDate.IsZero() {
 		c.snapshot = formatDate(b.SnapshotDate)
-	}
-	for _, id := range b.ProposedIDs {
-		c.ids = append(c.ids, id[:]...)
 	}
 	var out store.Outcome
 	err := s.inWriteTx(ctx, func(q sqldb.Querier) (err error) {
@@ -44,7 +41,6 @@ func (s *Store) MaterializeTasks(ctx context.Context, b *store.Batch) (store.Out
 type call struct {
 	b        *store.Batch
 	domains  string // JSON array
-	ids      []byte // the proposed ids, 16 bytes each
 	snapshot any    // the pinned snapshot date, or nil for each domain's latest
 }
 
@@ -61,6 +57,19 @@ func (c *call) chunks(size int, yield func(first int, pairs string) error) error
 	return nil
 }
 
+// appendIDs appends to buf the ids proposed for the candidates of the n
+// pairs from first, 16 bytes each, domain by domain: what
+// classify_candidates.sql reads as ?9.
+func (c *call) appendIDs(buf []byte, first, n int) []byte {
+	for d := range c.b.Domains {
+		for i := d*len(c.b.Pairs) + first; i < d*len(c.b.Pairs)+first+n; i++ {
+			id := c.b.ProposedIDs.At(i)
+			buf = append(buf, id[:]...)
+		}
+	}
+	return buf
+}
+
 func (s *Store) materialize(ctx context.Context, q sqldb.Querier, c *call) (out store.Outcome, err error) {
 	b := c.b
 	if _, err := q.ExecContext(ctx, createCandidates); err != nil {
@@ -69,9 +78,12 @@ func (s *Store) materialize(ctx context.Context, q sqldb.Querier, c *call) (out 
 	if _, err := q.ExecContext(ctx, clearCandidates); err != nil {
 		return out, s.wrapErr("clear candidates", err)
 	}
+	var ids []byte
 	err = c.chunks(s.chunkSize, func(first int, pairs string) error {
-		_, err := on(q, "INSERT", "actionvector_task_candidate", len(b.Domains)*min(s.chunkSize, len(b.Pairs)-first)).ExecContext(ctx, classifyCandidates,
-			b.OrganizationID, b.MinConfidence, c.domains, pairs, first, len(b.Pairs), b.ReturnOutcomes, c.snapshot)
+		n := min(s.chunkSize, len(b.Pairs)-first)
+		ids = c.appendIDs(ids[:0], first, n)
+		_, err := on(q, "INSERT", "actionvector_task_candidate", len(b.Domains)*n).ExecContext(ctx, classifyCandidates,
+			b.OrganizationID, b.MinConfidence, c.domains, pairs, first, len(b.Pairs), b.ReturnOutcomes, c.snapshot, ids, n)
 		return s.wrapErr("classify candidates", err)
 	})
 	if err != nil {
@@ -79,12 +91,12 @@ func (s *Store) materialize(ctx context.Context, q sqldb.Querier, c *call) (out 
 	}
 	written := -1
 	if !b.DryRun {
-		if written, err = sqldb.Exec(ctx, on(q, "INSERT", "tasks", b.Len()), upsertTasks, b.OrganizationID, string(b.Priority), b.WorkflowRunID, formatTimestamp(b.Now), c.ids); err != nil {
+		if written, err = sqldb.Exec(ctx, on(q, "INSERT", "tasks", b.Len()), upsertTasks, b.OrganizationID, string(b.Priority), b.WorkflowRunID, formatTimestamp(b.Now)); err != nil {
 			return out, s.wrapErr("upsert tasks", err)
 		}
 	}
 	var eligible, counted int
-	count, args := countOutcomes, []any{c.ids}
+	count, args := countOutcomes, []any(nil)
 	if b.DryRun {
 		count, args = countPreview, []any{b.OrganizationID}
 	}

@@ -1,5 +1,5 @@
 -- After the upsert: the classified candidates by outcome, and the tasks
--- created. ?1 the proposed ids (16 bytes each, in batch order).
+-- created.
 --
 -- A candidate created its task exactly when the task carries the id
 -- proposed for it (an update keeps the open task's id), so each eligible
@@ -9,4 +9,4 @@ SELECT coalesce(sum(c.tally) FILTER (WHERE c.outcome = 0), 0),
        count(*) FILTER (WHERE c.outcome = 2),
        count(t.id)
 FROM temp.actionvector_task_candidate c
-LEFT JOIN tasks t ON c.outcome = 2 AND t.id = substr(?1, c.ord * 16 + 1, 16)
+LEFT JOIN tasks t ON c.outcome = 2 AND t.id = c.id

@@ -13,5 +13,6 @@ CREATE TEMP TABLE IF NOT EXISTS actionvector_task_candidate (
     recommended_discount_pct REAL,
     confidence               REAL,
     evidence                 TEXT,
-    tally                    INTEGER NOT NULL
+    tally                    INTEGER NOT NULL,
+    id                       BLOB -- proposed, of an eligible candidate
 )

@@ -1,10 +1,10 @@
 -- The eligible candidates, upserted in key order, as the Batch asks. ?1
--- organization, ?2 priority of new tasks, ?3 workflow run, ?4 now, ?5 the
--- proposed ids (16 bytes each, in batch order).
+-- organization, ?2 priority of new tasks, ?3 workflow run, ?4 now; each
+-- candidate brings the id proposed for it.
 INSERT INTO tasks (id, organization_id, source_type, domain, shop_id, variant_id, status, priority,
                    workflow_run_id, snapshot_date, recommended_qty, recommended_discount_pct,
                    confidence, evidence, created_at, updated_at)
-SELECT substr(?5, ord * 16 + 1, 16), ?1, 'ACTION_VECTOR', domain, shop_id, variant_id, 'OPEN', ?2,
+SELECT id, ?1, 'ACTION_VECTOR', domain, shop_id, variant_id, 'OPEN', ?2,
        ?3, snapshot_date, recommended_qty, recommended_discount_pct,
        confidence, evidence, ?4, ?4
 FROM temp.actionvector_task_candidate
