@@ -4,9 +4,10 @@
 --
 -- A task was created exactly when it carries the id proposed for its
 -- candidate: an update keeps the open task's own id. The tasks compared are
--- those this call stamped, found by the run's index; INTERSECT ALL is a
--- hash or sort set operation, linear whatever the planner believes of the
--- sizes, where a probe of tasks per candidate is not on a table the
+-- those the call stamped so far, among the organization's open tasks (there
+-- is no run index: 0002), so each chunk reads them again; INTERSECT ALL is
+-- a hash or sort set operation, linear whatever the planner believes of
+-- the sizes, where a probe of tasks per candidate is not on a table the
 -- planner thinks empty.
 WITH {{template "candidates" .}}
 SELECT cardinality($6::text[]) * cardinality($7::text[]) - count(*),
