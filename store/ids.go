@@ -25,16 +25,16 @@ type IDs struct {
 func IDList(list ...uuid.UUID) IDs { return IDs{list: list, n: -1} }
 
 // IDRun returns the run of n ids from first: At(i) is first with i added
-// to its last eight bytes, read as a big-endian integer. The last eight
-// bytes of a UUIDv7 hold its variant and 62 random bits, so a run drawn
-// with the top bit of those clear has room for 2^61 ids and as many random
-// bits left as a run can spare. It returns an error if n is negative or
-// the last id would overflow the variant's bits.
+// to its last eight bytes, read as a big-endian integer. Those bytes of a
+// UUIDv7 hold its variant and 62 random bits: from one whose top random
+// bit is clear, a run of up to 2^61 ids keeps the variant of every id. It
+// returns an error if n is negative or the last id would change the
+// variant.
 func IDRun(first uuid.UUID, n int) (IDs, error) {
 	low := binary.BigEndian.Uint64(first[8:])
 	const random = 1<<62 - 1 // the bits below the variant
 	if n < 0 || n > 0 && uint64(n-1) > random-low&random {
-		return IDs{}, fmt.Errorf("store: a run of %d ids from %s overflows its random bits", n, first)
+		return IDs{}, fmt.Errorf("store: a run of %d ids from %s overflows its random bits into the variant", n, first)
 	}
 	return IDs{first: first, n: n}, nil
 }
