@@ -37,23 +37,25 @@ func f3Run(run string) string { return "bench-f3-" + run }
 // transaction (F_RW), and checks what the last one left.
 func (s *session) timeF3(ctx context.Context, fl floors) (err error) {
 	r := s.r
-	s.cfg.progressf("F3: server-side upsert into an empty table, then onto the full one")
 	// Each repetition writes the rows as a run of its own, so that onto the
 	// full table every row changes its run, as an update call's rows do.
 	upsertF3 := func(ctx context.Context, run string) error { return fl.UpsertF3(ctx, f3Run(run)) }
-	if r.f3Empty, err = timeRuns(ctx, s.db, s.cfg.reps, fl.ClearF3, upsertF3); err != nil {
-		return fmt.Errorf("F3 into an empty table: %w", err)
-	}
-	if r.f3Full, err = timeRuns(ctx, s.db, s.cfg.reps, nil, upsertF3); err != nil {
-		return fmt.Errorf("F3 onto the full table: %w", err)
-	}
-	s.cfg.progressf("F_RW: F_R then F3 in one transaction, into an empty table, then onto the full one")
 	callFloor := func(ctx context.Context, run string) error { return fl.CallFloor(ctx, f3Run(run)) }
-	if r.rwEmpty, err = timeRuns(ctx, s.db, s.cfg.reps, fl.ClearF3, callFloor); err != nil {
-		return fmt.Errorf("F_RW into an empty table: %w", err)
-	}
-	if r.rwFull, err = timeRuns(ctx, s.db, s.cfg.reps, nil, callFloor); err != nil {
-		return fmt.Errorf("F_RW onto the full table: %w", err)
+	for _, m := range []struct {
+		name, what  string
+		call        func(context.Context, string) error
+		empty, full *[]float64
+	}{
+		{"F3", "server-side upsert", upsertF3, &r.f3Empty, &r.f3Full},
+		{"F_RW", "F_R then F3 in one transaction", callFloor, &r.rwEmpty, &r.rwFull},
+	} {
+		s.cfg.progressf("%s: %s into an empty table, then onto the full one", m.name, m.what)
+		if *m.empty, err = timeRuns(ctx, s.db, s.cfg.reps, fl.ClearF3, m.call); err != nil {
+			return fmt.Errorf("%s into an empty table: %w", m.name, err)
+		}
+		if *m.full, err = timeRuns(ctx, s.db, s.cfg.reps, nil, m.call); err != nil {
+			return fmt.Errorf("%s onto the full table: %w", m.name, err)
+		}
 	}
 	rows, ofRun, err := fl.CountF3(ctx, f3Run(runName(s.cfg.reps)))
 	if err != nil {
