@@ -165,6 +165,12 @@ func createInCallerTx(fx *fixture, begin BeginTx, req taskcreate.Request, commit
 	what := fmt.Sprintf("in a caller's transaction (commit %v)", commit)
 	bound, end, err := begin(fx.ctx, fx.store)
 	noError(t, err, "beginning the caller's transaction")
+	ended := false
+	defer func() {
+		if !ended { // a check failed: roll back, so the connection goes back to its pool
+			_ = end(false)
+		}
+	}()
 	svc := taskcreate.New(bound, taskcreate.WithClock(fx.clock.tick), taskcreate.WithIDSource(fx.ids.next))
 	res, err := svc.CreateTasks(fx.ctx, req)
 	noError(t, err, "CreateTasks "+what)
@@ -172,5 +178,6 @@ func createInCallerTx(fx *fixture, begin BeginTx, req taskcreate.Request, commit
 	inside, err := bound.ListTasks(fx.ctx, taskcreate.TaskFilter{OrganizationID: acme})
 	noError(t, err, "ListTasks "+what)
 	wantEqual(t, "tasks seen inside the caller's transaction", 3, len(inside))
+	ended = true
 	noError(t, end(commit), "ending the caller's transaction")
 }
