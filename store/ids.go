@@ -12,8 +12,9 @@ import (
 // id proposed to another batch.
 //
 // An IDs is a list held in memory (IDList), or a run of consecutive ids
-// (IDRun), which takes 16 bytes however long it is: a batch of 3,000,000
-// candidates, most of which write no task, need not carry 48 MB of ids.
+// (IDRun), which stores only its first id however long it is: a batch of
+// 3,000,000 candidates, most of which write no task, need not carry 48 MB
+// of ids.
 // The zero IDs holds none.
 type IDs struct {
 	list  []uuid.UUID
