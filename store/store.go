@@ -143,10 +143,10 @@ func MarkRetired(listed, retired []CandidateResult) []CandidateResult {
 // Total returns the number of candidates the outcome accounts for.
 func (o Outcome) Total() int { return o.Created + o.Updated + o.Suppressed + o.Skipped + o.Unmatched }
 
-// Add returns the sum of o and p, where p is the outcome of the chunk whose
-// first candidate is candidate offset of the batch, for stores that process
-// a batch in chunks.
-func (o Outcome) Add(p Outcome, offset int) Outcome {
+// Add returns the sum of o and p, where p is the outcome of a chunk of the
+// batch and place maps a candidate of the chunk to its place in the batch,
+// for stores that process a batch in chunks.
+func (o Outcome) Add(p Outcome, place func(int) int) Outcome {
 	sum := Outcome{
 		Created:    o.Created + p.Created,
 		Updated:    o.Updated + p.Updated,
@@ -158,7 +158,7 @@ func (o Outcome) Add(p Outcome, offset int) Outcome {
 		Candidates: o.Candidates,
 	}
 	for _, c := range p.Candidates {
-		c.Index += offset
+		c.Index = place(c.Index)
 		sum.Candidates = append(sum.Candidates, c)
 	}
 	return sum

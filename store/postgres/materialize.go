@@ -34,10 +34,7 @@ func (s *Store) MaterializeTasks(ctx context.Context, b *store.Batch) (store.Out
 			if err != nil {
 				return s.wrapErr("materialize tasks", err)
 			}
-			for i := range out.Candidates {
-				out.Candidates[i].Index = place(out.Candidates[i].Index)
-			}
-			total = total.Add(out, 0)
+			total = total.Add(out, place)
 		}
 		if b.RetireStale {
 			// Before COMMIT, under the locks of the retirement: a refusal
