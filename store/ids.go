@@ -14,8 +14,7 @@ import (
 // An IDs is a list held in memory (IDList), or a run of consecutive ids
 // (IDRun), which stores only its first id however long it is: a batch of
 // 3,000,000 candidates, most of which write no task, need not carry 48 MB
-// of ids.
-// The zero IDs holds none.
+// of ids. The zero IDs holds none.
 type IDs struct {
 	list  []uuid.UUID
 	first uuid.UUID // of a run
